@@ -1,0 +1,228 @@
+import { readFileSync } from 'node:fs';
+import type { Dns, Route } from '../cni/result.js';
+import { CniCode, type ConfigProblem, InvalidConfigError, LeaseholdError } from '../errors.js';
+import { type IpAddress, parseAddress, parsePrefix } from '../ipam/address.js';
+import type { NetworkSpec } from '../ipam/network.js';
+import { DEFAULT_FILE_STORE_DIR, type HostConfig } from './host.js';
+import { resolveRangeSets } from './ranges.js';
+import { describeIssue, formatPath, type IpamConfig, type NetConf, netConfSchema, type StoreConfig } from './schema.js';
+
+/** Whereabouts keys that configure its own storage; Leasehold ignores them with a warning. */
+const WHEREABOUTS_STORAGE_KEYS = [
+  'kubernetes',
+  'datastore',
+  'etcd_host',
+  'etcd_username',
+  'etcd_password',
+  'etcd_key_file',
+  'etcd_cert_file',
+  'etcd_ca_cert_file',
+  'configuration_path',
+  'leader_lease_duration',
+  'leader_renew_deadline',
+  'leader_retry_period',
+  'sleep_for_race',
+  'enable_overlapping_ranges',
+  'node_slice_size',
+  'reconciler_cron_expression',
+];
+
+/** A network configuration, checked and resolved. */
+export interface PluginConfig {
+  cniVersion: string;
+  netconf: NetConf;
+  spec: NetworkSpec;
+  routes: Route[];
+  dns: Dns | undefined;
+  store: StoreConfig;
+  nodeName: string | undefined;
+  /** Things worth a log line that do not stop the command. */
+  warnings: string[];
+}
+
+/** Parses stdin as JSON; anything else is CNI error 6. */
+export function decodeStdin(text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new LeaseholdError('DECODE_FAILED', CniCode.DECODE_FAILURE, `failed to decode the network configuration on stdin: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new LeaseholdError('DECODE_FAILED', CniCode.DECODE_FAILURE, 'failed to decode the network configuration on stdin: expected a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The configuration's cniVersion; configurations written before versions existed mean 0.1.0. */
+export function versionOf(raw: Record<string, unknown>): string {
+  const version = raw.cniVersion;
+  if (version === undefined || version === '') return '0.1.0';
+  return typeof version === 'string' ? version : String(version);
+}
+
+export interface LoadOptions {
+  /**
+   * Ignore problems in the range definitions. DEL uses this: releasing needs only the network
+   * name and the store, and a pod whose configuration was broken afterwards must still be freed.
+   */
+  lenientRanges?: boolean;
+}
+
+/** Checks a decoded configuration, reporting every problem at once with its path. */
+export function loadConfig(raw: Record<string, unknown>, host: HostConfig, options: LoadOptions = {}): PluginConfig {
+  const parsed = netConfSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new InvalidConfigError(
+      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue, raw) })),
+    );
+  }
+  const netconf = parsed.data;
+  const ipam = netconf.ipam;
+  const problems: ConfigProblem[] = [];
+  const rangeProblems: ConfigProblem[] = [];
+  const rangeSets = resolveRangeSets(ipam, rangeProblems);
+  if (!options.lenientRanges) problems.push(...rangeProblems);
+  const routes = checkRoutes(ipam, problems);
+  const dns = readDns(ipam, problems);
+  const version = versionOf(raw);
+  const families = rangeSets.map((set) => set[0]?.family);
+  if (version === '0.1.0' || version === '0.2.0') {
+    for (const family of [4, 6]) {
+      if (families.filter((f) => f === family).length > 1) {
+        problems.push({ path: 'ipam.ranges', message: `${version} results hold one IPv${family} address, but ${families.filter((f) => f === family).length} IPv${family} range sets are configured; use cniVersion 0.3.0 or later` });
+      }
+    }
+  }
+  if (problems.length > 0) throw new InvalidConfigError(uniqueProblems(problems));
+
+  return {
+    cniVersion: version,
+    netconf,
+    spec: { name: ipam.network_name ?? netconf.name, rangeSets },
+    routes,
+    dns,
+    store: ipam.store ?? host.store ?? { type: 'file', dir: DEFAULT_FILE_STORE_DIR },
+    nodeName: host.nodeName,
+    warnings: collectWarnings(ipam),
+  };
+}
+
+/** Drops repeats: an exclusion shared by every range is checked once per range. */
+function uniqueProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${problem.path}\n${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function collectWarnings(ipam: IpamConfig): string[] {
+  return WHEREABOUTS_STORAGE_KEYS.filter((key) => key in ipam).map(
+    (key) => `ignoring whereabouts storage key ipam.${key}: Leasehold keeps allocations in its own store (ipam.store)`,
+  );
+}
+
+function checkRoutes(ipam: IpamConfig, problems: ConfigProblem[]): Route[] {
+  const routes: Route[] = [];
+  (ipam.routes ?? []).forEach((route, index) => {
+    const path = `ipam.routes[${index}]`;
+    const dst = parsePrefix(route.dst);
+    if (!dst) {
+      problems.push({ path: `${path}.dst`, message: `invalid route destination "${route.dst}": expected CIDR such as 0.0.0.0/0` });
+      return;
+    }
+    if (route.gw !== undefined) {
+      const gw = parseAddress(route.gw);
+      if (!gw || gw.family !== dst.family) {
+        problems.push({ path: `${path}.gw`, message: `invalid gateway "${route.gw}": expected an IPv${dst.family} address` });
+        return;
+      }
+    }
+    const out: Route = { dst: route.dst };
+    for (const key of ['gw', 'mtu', 'advmss', 'priority', 'table', 'scope'] as const) {
+      if (route[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = route[key];
+    }
+    routes.push(out);
+  });
+  return routes;
+}
+
+function readDns(ipam: IpamConfig, problems: ConfigProblem[]): Dns | undefined {
+  let dns: Dns | undefined;
+  if (ipam.resolvConf !== undefined) {
+    try {
+      dns = parseResolvConf(readFileSync(ipam.resolvConf, 'utf8'));
+    } catch (error) {
+      problems.push({ path: 'ipam.resolvConf', message: `failed to read "${ipam.resolvConf}": ${(error as Error).message}` });
+      return undefined;
+    }
+  }
+  if (ipam.dns !== undefined) {
+    const { nameservers, domain, search, options } = ipam.dns;
+    dns = { ...dns };
+    if (nameservers !== undefined) dns.nameservers = nameservers;
+    if (domain !== undefined) dns.domain = domain;
+    if (search !== undefined) dns.search = search;
+    if (options !== undefined) dns.options = options;
+  }
+  (dns?.nameservers ?? []).forEach((server, index) => {
+    if (!parseAddress(server)) {
+      problems.push({ path: `ipam.dns.nameservers[${index}]`, message: `invalid nameserver "${server}": expected an IP address` });
+    }
+  });
+  return dns;
+}
+
+/** Reads nameserver, domain, search and options lines of a resolv.conf file. */
+export function parseResolvConf(text: string): Dns {
+  const dns: Dns = {};
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    const [keyword, ...values] = fields;
+    if (keyword === 'nameserver' && values[0]) (dns.nameservers ??= []).push(values[0]);
+    else if (keyword === 'domain' && values[0]) dns.domain = values[0];
+    else if (keyword === 'search') dns.search = values;
+    else if (keyword === 'options') (dns.options ??= []).push(...values);
+  }
+  return dns;
+}
+
+/** A requested address and where it came from, for messages. */
+export interface RequestedAddress extends IpAddress {
+  source: string;
+}
+
+/**
+ * Collects the addresses a runtime asks for. `runtimeConfig.ips` and `args.cni.ips` are merged;
+ * the CNI_ARGS `IP` key is read only when neither is present, because the CNI conventions let
+ * `args` override CNI_ARGS.
+ */
+export function requestedAddresses(netconf: NetConf, cniArgs: Map<string, string>): RequestedAddress[] {
+  const sources: Array<{ path: string; text: string }> = [];
+  (netconf.runtimeConfig?.ips ?? []).forEach((text, i) => sources.push({ path: `runtimeConfig.ips[${i}]`, text }));
+  (netconf.args?.cni?.ips ?? []).forEach((text, i) => sources.push({ path: `args.cni.ips[${i}]`, text }));
+  const fromEnv = sources.length === 0 ? cniArgs.get('IP') : undefined;
+  if (fromEnv) {
+    fromEnv.split(',').forEach((text) => sources.push({ path: 'CNI_ARGS IP', text: text.trim() }));
+  }
+  const problems: ConfigProblem[] = [];
+  const addresses: RequestedAddress[] = [];
+  for (const { path, text } of sources) {
+    const address = parseAddress(text) ?? parsePrefix(text);
+    if (!address) {
+      problems.push({ path, message: `invalid requested address "${text}": expected an IP address, optionally with a prefix length` });
+      continue;
+    }
+    const value = 'value' in address ? address.value : address.address;
+    if (addresses.some((seen) => seen.family === address.family && seen.value === value)) continue;
+    addresses.push({ family: address.family, value, source: path });
+  }
+  if (problems.length > 0) {
+    if (fromEnv) throw new LeaseholdError('INVALID_ENVIRONMENT', CniCode.INVALID_ENVIRONMENT, problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+    throw new InvalidConfigError(problems);
+  }
+  return addresses;
+}

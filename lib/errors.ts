@@ -1,0 +1,96 @@
+/**
+ * Every failure Leasehold reports is a LeaseholdError: a stable string code for people and logs,
+ * the CNI numeric code for the runtime, and the original error as `cause`. The command boundary
+ * turns it into CNI error JSON once. The table in docs/errors.md lists every code.
+ */
+
+/** CNI error codes: 0-99 are defined by the CNI specification, 100 and up by Leasehold. */
+export const CniCode = {
+  INCOMPATIBLE_VERSION: 1,
+  UNSUPPORTED_FIELD: 2,
+  UNKNOWN_CONTAINER: 3,
+  INVALID_ENVIRONMENT: 4,
+  IO_FAILURE: 5,
+  DECODE_FAILURE: 6,
+  INVALID_CONFIG: 7,
+  TRY_AGAIN_LATER: 11,
+  PLUGIN_NOT_AVAILABLE: 50,
+  POOL_EXHAUSTED: 100,
+  ADDRESS_IN_USE: 101,
+  ADDRESS_NOT_IN_RANGE: 102,
+  RESERVATION_MISMATCH: 103,
+  STORE_DATA_INVALID: 104,
+} as const;
+
+export type CniCodeValue = (typeof CniCode)[keyof typeof CniCode];
+
+export interface LeaseholdErrorOptions {
+  /** Longer explanation, printed as the CNI `details` field. */
+  details?: string;
+  cause?: unknown;
+}
+
+/** Base class of every error Leasehold reports to a runtime. */
+export class LeaseholdError extends Error {
+  readonly code: string;
+  readonly cniCode: CniCodeValue;
+  readonly details: string | undefined;
+
+  constructor(code: string, cniCode: CniCodeValue, message: string, options?: LeaseholdErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LeaseholdError';
+    this.code = code;
+    this.cniCode = cniCode;
+    this.details = options?.details;
+  }
+}
+
+/** A network configuration problem, with the JSON path of the offending key. */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+/** Invalid network configuration; carries every problem found, not just the first. */
+export class InvalidConfigError extends LeaseholdError {
+  readonly problems: ConfigProblem[];
+
+  constructor(problems: ConfigProblem[]) {
+    const lines = problems.map((p) => `${p.path}: ${p.message}`);
+    const summary =
+      problems.length === 1
+        ? `invalid network configuration: ${lines[0]}`
+        : `invalid network configuration (${problems.length} problems): ${lines.join('; ')}`;
+    super('INVALID_CONFIG', CniCode.INVALID_CONFIG, summary, { details: lines.join('\n') });
+    this.name = 'InvalidConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * A storage failure that may pass: lock wait timed out, too many write conflicts, API server
+ * unreachable or throttling. The runtime should retry the command (CNI code 11).
+ */
+export class StoreUnavailableError extends LeaseholdError {
+  constructor(message: string, options?: LeaseholdErrorOptions) {
+    super('STORE_UNAVAILABLE', CniCode.TRY_AGAIN_LATER, message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** A write lost a compare-and-swap: someone else changed the object since it was read. */
+export class ConflictError extends LeaseholdError {
+  constructor(message: string, options?: LeaseholdErrorOptions) {
+    super('WRITE_CONFLICT', CniCode.TRY_AGAIN_LATER, message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+/** Wraps anything that is not a LeaseholdError so the boundary can report it. */
+export function toLeaseholdError(error: unknown): LeaseholdError {
+  if (error instanceof LeaseholdError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new LeaseholdError('INTERNAL', CniCode.IO_FAILURE, `internal error: ${message}`, {
+    cause: error,
+  });
+}

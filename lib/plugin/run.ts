@@ -1,0 +1,85 @@
+import type { Logger } from 'pino';
+import { type CniEnvironment, readEnvironment } from '../cni/env.js';
+import { LATEST_VERSION, SUPPORTED_VERSIONS, checkVersion, isSupported } from '../cni/version.js';
+import { type HostConfig, readHostConfig } from '../config/host.js';
+import { decodeStdin, loadConfig, versionOf } from '../config/load.js';
+import { type LeaseholdError, toLeaseholdError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { Pool } from '../pool/pool.js';
+import { openStore } from '../store/open.js';
+import { add } from './add.js';
+import { check } from './check.js';
+import type { CommandContext } from './context.js';
+import { del } from './del.js';
+import { gc } from './gc.js';
+import { status } from './status.js';
+
+/** What the process prints on stdout and exits with. */
+export interface Outcome {
+  exitCode: number;
+  stdout: string;
+}
+
+const HANDLERS = { ADD: add, DEL: del, CHECK: check, GC: gc, STATUS: status };
+
+function versionReply(stdin: string): Outcome {
+  let requested: string | undefined;
+  try {
+    requested = versionOf(decodeStdin(stdin));
+  } catch {
+    requested = undefined;
+  }
+  const cniVersion = requested !== undefined && isSupported(requested) ? requested : LATEST_VERSION;
+  return { exitCode: 0, stdout: JSON.stringify({ cniVersion, supportedVersions: SUPPORTED_VERSIONS }) };
+}
+
+function errorReply(error: LeaseholdError, version: string | undefined): Outcome {
+  const body: Record<string, unknown> = {
+    cniVersion: version !== undefined && isSupported(version) ? version : LATEST_VERSION,
+    code: error.cniCode,
+    msg: error.message,
+  };
+  if (error.details !== undefined) body.details = error.details;
+  return { exitCode: 1, stdout: JSON.stringify(body) };
+}
+
+/**
+ * Runs one CNI invocation. This is the only place where an error becomes CNI error JSON, and it
+ * never throws: every failure, expected or not, comes back as an Outcome.
+ */
+export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): Promise<Outcome> {
+  let version: string | undefined;
+  let log: Logger | undefined;
+  let env: CniEnvironment | undefined;
+  try {
+    env = readEnvironment(processEnv);
+    if (env.command === 'VERSION') return versionReply(stdin);
+    const raw = decodeStdin(stdin);
+    version = versionOf(raw);
+    checkVersion(env.command, version);
+    const host: HostConfig = readHostConfig(processEnv);
+    log = createLogger({ file: host.logFile, level: host.logLevel });
+    const config = loadConfig(raw, host, { lenientRanges: env.command === 'DEL' });
+    log = log.child({ command: env.command, containerId: env.containerId, ifName: env.ifName, network: config.spec.name });
+    for (const warning of config.warnings) log.warn(warning);
+    const opened = await openStore(config.store);
+    const nodeName = config.nodeName ?? processEnv.LEASEHOLD_NODE_NAME ?? processEnv.NODE_NAME;
+    const pool = new Pool({
+      store: opened.store,
+      hints: opened.hints,
+      spec: config.spec,
+      log,
+      ...(opened.distributed && nodeName ? { nodeName } : {}),
+    });
+    const context: CommandContext = { env, config, pool, log };
+    const result = await HANDLERS[env.command](context);
+    return { exitCode: 0, stdout: result === undefined ? '' : JSON.stringify(result) };
+  } catch (caught) {
+    const error = toLeaseholdError(caught);
+    const logger = log ?? createLogger({});
+    const fields = { code: error.code, cniCode: error.cniCode, command: env?.command, reason: error.message };
+    // A stack trace helps only for errors nobody anticipated.
+    logger.error(error.code === 'INTERNAL' ? { ...fields, err: error.cause } : fields, 'command failed');
+    return errorReply(error, version);
+  }
+}

@@ -1,0 +1,365 @@
+import type { Logger } from 'pino';
+import type { RequestedAddress } from '../config/load.js';
+import { ConflictError, InvalidConfigError, StoreUnavailableError } from '../errors.js';
+import { type Family, formatAddress } from '../ipam/address.js';
+import {
+  type AddressRange,
+  type NetworkSpec,
+  availableIntervals,
+  definitionOf,
+  describeRange,
+} from '../ipam/network.js';
+import {
+  type Owner,
+  type ShardData,
+  type ShardPlace,
+  blockFirst,
+  findFree,
+  newShard,
+  offsetsInShard,
+  offsetsOwnedBy,
+  placeFromShard,
+  placeOf,
+  shardKey,
+  withoutReservations,
+} from '../ipam/shard.js';
+import { blockSpan, candidateBlocks } from '../ipam/walk.js';
+import { shortHash } from '../store/names.js';
+import type { AttachmentHints, ShardStore, Versioned } from '../store/types.js';
+import { addressNotAvailable } from './errors.js';
+import { ReservationSession } from './reserve.js';
+
+/** Upper bound on the time one command spends retrying write conflicts. */
+export const CONFLICT_DEADLINE_MS = 15_000;
+
+const FIRST_RETRY_DELAY_MS = 2;
+const MAX_RETRY_DELAY_MS = 100;
+
+/** The attachment CNI calls identify, with the pod it belongs to when the runtime says. */
+export interface Attachment {
+  containerId: string;
+  ifName: string;
+  podNamespace?: string;
+  podName?: string;
+  podUid?: string;
+}
+
+/** One address held by an attachment. */
+export interface Allocation {
+  /** The range set it was handed out from; -1 when no configured range contains it. */
+  setIndex: number;
+  range: AddressRange | undefined;
+  family: Family;
+  prefixLength: number;
+  address: bigint;
+  shardKey: string;
+  owner: Owner;
+}
+
+export interface PoolOptions {
+  store: ShardStore;
+  hints: AttachmentHints;
+  spec: NetworkSpec;
+  log: Logger;
+  /**
+   * Where a node starts looking. Set by distributed stores so that nodes fill different shards;
+   * without it every search starts at the first block of the range.
+   */
+  nodeName?: string;
+  conflictDeadlineMs?: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Allocation and release on one network, over any ShardStore. */
+export class Pool {
+  readonly store: ShardStore;
+  readonly hints: AttachmentHints;
+  readonly spec: NetworkSpec;
+  readonly log: Logger;
+  readonly network: string;
+
+  constructor(private readonly options: PoolOptions) {
+    this.store = options.store;
+    this.hints = options.hints;
+    this.spec = options.spec;
+    this.log = options.log;
+    this.network = options.spec.name;
+  }
+
+  /**
+   * Records the network's definition on first use, and rejects a configuration whose ranges
+   * differ from the recorded ones, so two NADs can never carve one pool two ways.
+   */
+  async checkDefinition(): Promise<void> {
+    const wanted = definitionOf(this.spec);
+    const recorded = (await this.store.readDefinition(this.network)) ?? (await this.store.createDefinition(this.network, wanted));
+    const recordedSets = JSON.stringify(recorded.rangeSets);
+    if (recordedSets !== JSON.stringify(wanted.rangeSets)) {
+      throw new InvalidConfigError([
+        {
+          path: 'ipam.ranges',
+          message: `network "${this.network}" is already defined with other ranges (${recordedSets}); this configuration has ${JSON.stringify(wanted.rangeSets)}. Use the same ranges, or another network_name for a separate pool`,
+        },
+      ]);
+    }
+  }
+
+  /** Finds the addresses an attachment holds, through its hint or, failing that, a scan. */
+  async find(attachment: Attachment, scanWithoutHint: boolean): Promise<Allocation[]> {
+    const keys = await this.hintedOrAll(attachment, scanWithoutHint);
+    const found: Allocation[] = [];
+    for (const key of keys) {
+      const shard = await this.store.readShard(this.network, key);
+      if (shard) found.push(...this.allocationsIn(key, shard.data, attachment));
+    }
+    return found.filter((allocation) => allocation.setIndex >= 0).sort((a, b) => a.setIndex - b.setIndex);
+  }
+
+  private async hintedOrAll(attachment: Attachment, scanWithoutHint: boolean): Promise<string[]> {
+    const hinted = await this.hints.read(this.network, attachment.containerId, attachment.ifName);
+    if (hinted) return hinted;
+    return scanWithoutHint ? this.store.listShards(this.network) : [];
+  }
+
+  private allocationsIn(key: string, shard: ShardData, attachment: Attachment): Allocation[] {
+    const offsets = offsetsOwnedBy(shard, attachment.containerId, attachment.ifName);
+    return offsets.flatMap((offset) => {
+      const allocation = this.locate(key, shard, offset);
+      return allocation ? [allocation] : [];
+    });
+  }
+
+  /** Turns a shard offset back into an address and, when configured, its range set. */
+  locate(key: string, shard: ShardData, offset: number): Allocation | undefined {
+    const place = placeFromShard(shard);
+    if (!place) {
+      this.log.warn({ shard: key }, 'shard names no valid subnet or block');
+      return undefined;
+    }
+    const address = blockFirst(place) + BigInt(offset);
+    const allocation: Allocation = {
+      setIndex: -1,
+      range: undefined,
+      family: place.family,
+      prefixLength: place.prefixLength,
+      address,
+      shardKey: key,
+      owner: shard.owners[String(offset)] as Owner,
+    };
+    for (const [setIndex, set] of this.spec.rangeSets.entries()) {
+      for (const range of set) {
+        if (range.family !== place.family || range.subnetFirst !== place.subnetFirst) continue;
+        if (range.prefixLength !== place.prefixLength) continue;
+        if (address < range.rangeStart || address > range.rangeEnd) continue;
+        return { ...allocation, setIndex, range };
+      }
+    }
+    return allocation;
+  }
+
+  /**
+   * Reserves one address per range set for the attachment. Sets that already hold an address
+   * for it keep that address, so a repeated ADD allocates nothing new. If any set fails, what
+   * this call reserved in the others is released again.
+   */
+  async allocate(attachment: Attachment, requested: RequestedAddress[]): Promise<Allocation[]> {
+    const hintKeys = new Set((await this.hints.read(this.network, attachment.containerId, attachment.ifName)) ?? []);
+    const existing = await this.find(attachment, false);
+    const wanted = this.matchRequested(requested);
+    const owner: Owner = { containerId: attachment.containerId, ifName: attachment.ifName, allocatedAt: new Date().toISOString() };
+    for (const key of ['podNamespace', 'podName', 'podUid'] as const) {
+      if (attachment[key]) owner[key] = attachment[key];
+    }
+    const session = new ReservationSession(this, owner, hintKeys);
+    const result: Allocation[] = [];
+    try {
+      for (const [setIndex, set] of this.spec.rangeSets.entries()) {
+        const held = existing.find((allocation) => allocation.setIndex === setIndex);
+        const request = wanted.get(setIndex);
+        if (held) {
+          if (request && request.address.value !== held.address) {
+            throw addressNotAvailable(this.network, request.address, `container ${attachment.containerId} interface ${attachment.ifName} already holds ${formatAddress(held.family, held.address)} in this range set; DEL the attachment first`);
+          }
+          result.push(held);
+          continue;
+        }
+        const allocation = request
+          ? await session.reserveExact(setIndex, request.range, request.address)
+          : await session.reserveAny(setIndex, set);
+        result.push(allocation);
+      }
+    } catch (error) {
+      await session.rollback();
+      throw error;
+    }
+    return result;
+  }
+
+  /** Maps each requested address to the range set and range that can hand it out. */
+  private matchRequested(requested: RequestedAddress[]): Map<number, { range: AddressRange; address: RequestedAddress }> {
+    const matches = new Map<number, { range: AddressRange; address: RequestedAddress }>();
+    for (const address of requested) {
+      let match: { setIndex: number; range: AddressRange } | undefined;
+      let reason = `it is outside every range (${this.describeAll(address.family)})`;
+      for (const [setIndex, set] of this.spec.rangeSets.entries()) {
+        for (const range of set) {
+          if (range.family !== address.family) continue;
+          if (address.value < range.rangeStart || address.value > range.rangeEnd) continue;
+          if (availableIntervals(range).some((piece) => piece.first <= address.value && address.value <= piece.last)) {
+            match = { setIndex, range };
+          } else {
+            reason = address.value === range.gateway ? `it is the gateway of ${describeRange(range)}` : `it is excluded or reserved in ${describeRange(range)}`;
+          }
+        }
+      }
+      if (!match) throw addressNotAvailable(this.network, address, reason);
+      if (matches.has(match.setIndex)) {
+        throw addressNotAvailable(this.network, address, `another requested address already takes range set ${match.setIndex}, which hands out one address per attachment`);
+      }
+      matches.set(match.setIndex, { range: match.range, address });
+    }
+    return matches;
+  }
+
+  private describeAll(family: number): string {
+    const ranges = this.spec.rangeSets.flat().filter((range) => range.family === family);
+    return ranges.length === 0 ? `no IPv${family} range is configured` : ranges.map(describeRange).join(', ');
+  }
+
+  /**
+   * Where this node starts its search in a range: a block picked from the node name when one is
+   * set, so that nodes of a cluster write to different shards, else the range's first block.
+   */
+  startBlock(range: AddressRange): bigint {
+    const span = blockSpan(range.subnetFirst, availableIntervals(range));
+    if (!this.options.nodeName || span.count <= 1n) return span.first;
+    const hash = BigInt(`0x${shortHash(this.options.nodeName, 12)}`);
+    return span.first + (hash % span.count);
+  }
+
+  /**
+   * Runs `change` on the current content of a shard and writes the result by compare-and-swap
+   * under the shard's lock, retrying conflicts until the deadline. `change` returns undefined
+   * to leave the shard as it is.
+   */
+  async updateShard<T>(
+    key: string,
+    place: ShardPlace,
+    change: (shard: ShardData) => { data: ShardData; value: T } | { value: T } | undefined,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<T | undefined> {
+    let current: Versioned<ShardData> | undefined = await this.store.readShard(this.network, key);
+    const first = change(current?.data ?? newShard(this.network, place));
+    if (first === undefined || !('data' in first)) return first?.value;
+
+    const lock = await this.store.lockShard(this.network, key);
+    const deadline = Date.now() + (this.options.conflictDeadlineMs ?? CONFLICT_DEADLINE_MS);
+    let delay = FIRST_RETRY_DELAY_MS;
+    try {
+      let outcome: { data: ShardData; value: T } | { value: T } | undefined = first;
+      for (;;) {
+        if (outcome === undefined || !('data' in outcome)) return outcome?.value;
+        await beforeWrite?.();
+        try {
+          await this.store.writeShard(this.network, key, outcome.data, current?.version);
+          return outcome.value;
+        } catch (error) {
+          if (!(error instanceof ConflictError)) throw error;
+          if (Date.now() > deadline) {
+            throw new StoreUnavailableError(`gave up after ${this.options.conflictDeadlineMs ?? CONFLICT_DEADLINE_MS} ms of write conflicts on shard ${key} of network "${this.network}"; retry`, { cause: error });
+          }
+          this.log.debug({ shard: key }, 'write conflict, retrying');
+        }
+        await sleep(delay + Math.random() * delay);
+        delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+        current = await this.store.readShard(this.network, key);
+        outcome = change(current?.data ?? newShard(this.network, place));
+      }
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Releases every address of the attachment; succeeds when it holds none. */
+  async release(attachment: Attachment): Promise<Allocation[]> {
+    const keys = await this.hintedOrAll(attachment, true);
+    const released: Allocation[] = [];
+    for (const key of keys) {
+      const place = await this.placeOfKey(key);
+      if (!place) continue;
+      const freed = await this.updateShard(key, place, (shard) => {
+        const offsets = offsetsOwnedBy(shard, attachment.containerId, attachment.ifName);
+        if (offsets.length === 0) return { value: [] as Allocation[] };
+        const allocations = this.allocationsIn(key, shard, attachment);
+        return { data: withoutReservations(shard, offsets), value: allocations };
+      });
+      released.push(...(freed ?? []));
+    }
+    await this.hints.remove(this.network, attachment.containerId, attachment.ifName);
+    return released;
+  }
+
+  private async placeOfKey(key: string): Promise<ShardPlace | undefined> {
+    const shard = await this.store.readShard(this.network, key);
+    return shard ? placeFromShard(shard.data) : undefined;
+  }
+
+  /**
+   * Releases every allocation whose attachment is not in `valid` (keys "containerId/ifName").
+   * Carries on past a failing shard and reports the failures at the end.
+   */
+  async garbageCollect(valid: Set<string>): Promise<{ released: Allocation[]; failures: Error[] }> {
+    const released: Allocation[] = [];
+    const failures: Error[] = [];
+    for (const key of await this.store.listShards(this.network)) {
+      try {
+        const place = await this.placeOfKey(key);
+        if (!place) continue;
+        const freed = await this.updateShard(key, place, (shard) => {
+          const stale = Object.entries(shard.owners).filter(([, owner]) => !valid.has(`${owner.containerId}/${owner.ifName}`));
+          if (stale.length === 0) return { value: [] as Allocation[] };
+          const offsets = stale.map(([offset]) => Number(offset));
+          const allocations = offsets.flatMap((offset) => this.locate(key, shard, offset) ?? []);
+          return { data: withoutReservations(shard, offsets), value: allocations };
+        });
+        for (const allocation of freed ?? []) {
+          released.push(allocation);
+          await this.hints.remove(this.network, allocation.owner.containerId, allocation.owner.ifName);
+        }
+      } catch (error) {
+        this.log.warn({ shard: key, err: error }, 'garbage collection failed on a shard, continuing');
+        failures.push(error as Error);
+      }
+    }
+    return { released, failures };
+  }
+
+  /** Whether each range set still has a free address; returns the sets that have none. */
+  async exhaustedSets(): Promise<number[]> {
+    const exhausted: number[] = [];
+    for (const [setIndex, set] of this.spec.rangeSets.entries()) {
+      let free = false;
+      for (const range of set) {
+        free = await this.hasFreeAddress(range);
+        if (free) break;
+      }
+      if (!free) exhausted.push(setIndex);
+    }
+    return exhausted;
+  }
+
+  private async hasFreeAddress(range: AddressRange): Promise<boolean> {
+    const available = availableIntervals(range);
+    for (const block of candidateBlocks(range.subnetFirst, available, this.startBlock(range))) {
+      const place = { ...placeOf(range, range.subnetFirst), block };
+      const shard = await this.store.readShard(this.network, shardKey(place));
+      if (!shard || findFree(shard.data, offsetsInShard(place, available)) !== undefined) return true;
+    }
+    return false;
+  }
+
+}
+

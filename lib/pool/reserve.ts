@@ -1,0 +1,106 @@
+import type { RequestedAddress } from '../config/load.js';
+import { formatAddress } from '../ipam/address.js';
+import { type AddressRange, availableIntervals, describeRange } from '../ipam/network.js';
+import {
+  type Owner,
+  type ShardPlace,
+  blockFirst,
+  findFree,
+  isTaken,
+  offsetsInShard,
+  placeOf,
+  shardKey,
+  withReservation,
+  withoutReservations,
+} from '../ipam/shard.js';
+import { candidateBlocks } from '../ipam/walk.js';
+import { addressInUse, describeOwner, poolExhausted } from './errors.js';
+import type { Allocation, Pool } from './pool.js';
+
+/** The reservations of one ADD, so that a failure can undo them. */
+export class ReservationSession {
+  private readonly done: Allocation[] = [];
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly owner: Owner,
+    private readonly hintKeys: Set<string>,
+  ) {}
+
+  /** Adds the shard to the attachment's hint before the shard is written, never after. */
+  private async noteShard(key: string): Promise<void> {
+    if (this.hintKeys.has(key)) return;
+    this.hintKeys.add(key);
+    await this.pool.hints.write(this.pool.network, this.owner.containerId, this.owner.ifName, [...this.hintKeys]);
+  }
+
+  async reserveAny(setIndex: number, set: AddressRange[]): Promise<Allocation> {
+    for (const range of set) {
+      const available = availableIntervals(range);
+      for (const block of candidateBlocks(range.subnetFirst, available, this.pool.startBlock(range))) {
+        const place = { ...placeOf(range, range.subnetFirst), block };
+        const key = shardKey(place);
+        const pieces = offsetsInShard(place, available);
+        let noted = false;
+        const offset = await this.pool.updateShard(key, place, (shard) => {
+          const free = findFree(shard, pieces);
+          if (free === undefined) return undefined;
+          return { data: withReservation(shard, free, this.owner), value: free };
+        }, async () => {
+          if (!noted) await this.noteShard(key);
+          noted = true;
+        });
+        if (offset !== undefined) return this.record(setIndex, range, place, key, offset);
+      }
+    }
+    throw poolExhausted(this.pool.network, setIndex, set.map(describeRange).join(', '));
+  }
+
+  async reserveExact(setIndex: number, range: AddressRange, requested: RequestedAddress): Promise<Allocation> {
+    const place = placeOf(range, requested.value);
+    const key = shardKey(place);
+    const offset = Number(requested.value - blockFirst(place));
+    await this.noteShard(key);
+    await this.pool.updateShard(key, place, (shard) => {
+      if (isTaken(shard, offset)) {
+        const holder = shard.owners[String(offset)];
+        if (holder && holder.containerId === this.owner.containerId && holder.ifName === this.owner.ifName) return { value: offset };
+        throw addressInUse(this.pool.network, requested, holder ?? { containerId: 'unknown', ifName: 'unknown', allocatedAt: '' });
+      }
+      return { data: withReservation(shard, offset, this.owner), value: offset };
+    });
+    return this.record(setIndex, range, place, key, offset);
+  }
+
+  private record(setIndex: number, range: AddressRange, place: ShardPlace, key: string, offset: number): Allocation {
+    const allocation: Allocation = {
+      setIndex,
+      range,
+      family: range.family,
+      prefixLength: range.prefixLength,
+      address: blockFirst(place) + BigInt(offset),
+      shardKey: key,
+      owner: this.owner,
+    };
+    this.done.push(allocation);
+    return allocation;
+  }
+
+  /** Releases what this session reserved; logs and keeps going if a release fails. */
+  async rollback(): Promise<void> {
+    for (const allocation of this.done) {
+      const place = placeOf(allocation.range as AddressRange, allocation.address);
+      const offset = Number(allocation.address - blockFirst(place));
+      try {
+        await this.pool.updateShard(allocation.shardKey, place, (shard) => {
+          const holder = shard.owners[String(offset)];
+          if (!holder || holder.containerId !== this.owner.containerId || holder.ifName !== this.owner.ifName) return undefined;
+          return { data: withoutReservations(shard, [offset]), value: offset };
+        });
+      } catch (error) {
+        const address = formatAddress(allocation.family, allocation.address);
+        this.pool.log.error({ err: error, address, owner: describeOwner(this.owner) }, 'failed to release an address after a failed ADD');
+      }
+    }
+  }
+}

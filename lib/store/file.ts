@@ -1,0 +1,222 @@
+import { constants } from 'node:fs';
+import { link, mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CniCode, ConflictError, LeaseholdError, StoreUnavailableError } from '../errors.js';
+import type { NetworkDefinition } from '../ipam/network.js';
+import type { ShardData } from '../ipam/shard.js';
+import { attachmentSlug, networkSlug, shortHash } from './names.js';
+import { acquireSocketLock } from './socket-lock.js';
+import type { AttachmentHints, ShardLock, ShardStore, Versioned } from './types.js';
+
+export const LOCK_TIMEOUT_MS = 10_000;
+
+/** A shard file: the data and the version it was written as. */
+interface ShardFile {
+  version: number;
+  data: ShardData;
+}
+
+function ioError(action: string, path: string, error: unknown): LeaseholdError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = `failed to ${action} ${path}: ${(error as Error).message}`;
+  if (code === 'EAGAIN' || code === 'EBUSY' || code === 'EMFILE' || code === 'ENFILE' || code === 'ENOSPC') {
+    return new StoreUnavailableError(message, { cause: error });
+  }
+  return new LeaseholdError('STORE_IO_FAILED', CniCode.IO_FAILURE, `${message}; check that the store directory is writable by the plugin`, { cause: error });
+}
+
+function corrupt(path: string, error: unknown): LeaseholdError {
+  return new LeaseholdError('STORE_DATA_INVALID', CniCode.STORE_DATA_INVALID, `invalid data in ${path}: ${(error as Error).message}; restore it from a backup or remove it and run GC`, { cause: error });
+}
+
+/**
+ * Writes a file so that readers see the old or the new content, never a mix: the content is
+ * written and flushed to a temporary file that is then renamed over the target, and the directory
+ * is flushed so the rename survives a power loss.
+ */
+async function writeAtomically(dir: string, name: string, content: string, exclusive: boolean): Promise<boolean> {
+  const target = join(dir, name);
+  const temporary = join(dir, `.${name}.${process.pid}.${shortHash(String(Math.random()))}.tmp`);
+  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  let created = true;
+  try {
+    if (exclusive) {
+      // link() fails when the target exists, which makes this a create-if-absent.
+      await link(temporary, target).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+        created = false;
+      });
+    } else {
+      await rename(temporary, target);
+    }
+  } finally {
+    if (exclusive) await unlink(temporary).catch(() => undefined);
+  }
+  await syncDirectory(dir);
+  return created;
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw ioError('read', path, error);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw corrupt(path, error);
+  }
+}
+
+/**
+ * The embedded store: one directory per network under `dir`, one JSON file per shard. Safe for
+ * many plugin processes on one host: a shard is changed only under its host-wide lock, by
+ * comparing the stored version and renaming a complete new file into place.
+ */
+export class FileStore implements ShardStore, AttachmentHints {
+  private readonly held = new Set<string>();
+
+  constructor(
+    readonly dir: string,
+    private readonly lockTimeoutMs = LOCK_TIMEOUT_MS,
+  ) {}
+
+  private networkDir(network: string): string {
+    return join(this.dir, networkSlug(network));
+  }
+
+  private shardDir(network: string): string {
+    return join(this.networkDir(network), 'shards');
+  }
+
+  private lockName(network: string, key: string): string {
+    return `leasehold-${shortHash(`${this.dir}\n${network}\n${key}`, 32)}`;
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+    } catch (error) {
+      throw ioError('create directory', dir, error);
+    }
+  }
+
+  async readShard(network: string, key: string): Promise<Versioned<ShardData> | undefined> {
+    const file = await readJson<ShardFile>(join(this.shardDir(network), `${key}.json`));
+    if (!file) return undefined;
+    return { version: String(file.version), data: file.data };
+  }
+
+  async writeShard(network: string, key: string, data: ShardData, version: string | undefined): Promise<string> {
+    const lockName = this.lockName(network, key);
+    const release = this.held.has(lockName) ? undefined : await acquireSocketLock(lockName, this.lockTimeoutMs);
+    try {
+      // The lock makes this read-compare-rename one step for every writer on the host.
+      const current = await this.readShard(network, key);
+      if (current?.version !== version) {
+        throw new ConflictError(`shard ${key} of network ${network} changed since it was read (expected version ${version ?? 'none'}, found ${current?.version ?? 'none'})`);
+      }
+      const next = (version === undefined ? 0 : Number(version)) + 1;
+      const dir = this.shardDir(network);
+      await this.ensureDir(dir);
+      const content = JSON.stringify({ version: next, data } satisfies ShardFile);
+      await writeAtomically(dir, `${key}.json`, content, false).catch((error) => {
+        throw ioError('write', join(dir, `${key}.json`), error);
+      });
+      return String(next);
+    } finally {
+      await release?.();
+    }
+  }
+
+  async listShards(network: string): Promise<string[]> {
+    const dir = this.shardDir(network);
+    try {
+      const names = await readdir(dir);
+      return names.filter((name) => name.endsWith('.json') && !name.startsWith('.')).map((name) => name.slice(0, -5));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw ioError('list', dir, error);
+    }
+  }
+
+  async lockShard(network: string, key: string): Promise<ShardLock> {
+    const name = this.lockName(network, key);
+    const release = await acquireSocketLock(name, this.lockTimeoutMs);
+    this.held.add(name);
+    return {
+      release: async () => {
+        this.held.delete(name);
+        await release();
+      },
+    };
+  }
+
+  async readDefinition(network: string): Promise<NetworkDefinition | undefined> {
+    return readJson<NetworkDefinition>(join(this.networkDir(network), 'definition.json'));
+  }
+
+  async createDefinition(network: string, definition: NetworkDefinition): Promise<NetworkDefinition> {
+    const dir = this.networkDir(network);
+    await this.ensureDir(dir);
+    const content = JSON.stringify({ network, ...definition });
+    const created = await writeAtomically(dir, 'definition.json', content, true).catch((error) => {
+      throw ioError('write', join(dir, 'definition.json'), error);
+    });
+    if (created) return definition;
+    return (await this.readDefinition(network)) ?? definition;
+  }
+
+  async ping(): Promise<void> {
+    await this.ensureDir(this.dir);
+    try {
+      await syncDirectory(this.dir);
+    } catch (error) {
+      throw ioError('open', this.dir, error);
+    }
+  }
+
+  private hintPath(network: string, containerId: string, ifName: string): { dir: string; name: string } {
+    return { dir: join(this.networkDir(network), 'hints'), name: `${attachmentSlug(containerId, ifName)}.json` };
+  }
+
+  async read(network: string, containerId: string, ifName: string): Promise<string[] | undefined> {
+    const { dir, name } = this.hintPath(network, containerId, ifName);
+    const hint = await readJson<{ shards: string[] }>(join(dir, name));
+    return hint?.shards;
+  }
+
+  async write(network: string, containerId: string, ifName: string, keys: string[]): Promise<void> {
+    const { dir, name } = this.hintPath(network, containerId, ifName);
+    await this.ensureDir(dir);
+    const content = JSON.stringify({ containerId, ifName, shards: keys });
+    await writeAtomically(dir, name, content, false).catch((error) => {
+      throw ioError('write', join(dir, name), error);
+    });
+  }
+
+  async remove(network: string, containerId: string, ifName: string): Promise<void> {
+    const { dir, name } = this.hintPath(network, containerId, ifName);
+    await unlink(join(dir, name)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw ioError('remove', join(dir, name), error);
+    });
+  }
+}

@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+
+export function shortHash(text: string, length = 8): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+/**
+ * A DNS-1123 label for a network name: lowercase letters, digits and dashes, at most 40
+ * characters of the name, then a hash of the exact name so that names differing only in case
+ * or punctuation stay apart.
+ */
+export function networkSlug(network: string): string {
+  const cleaned = network
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return `${cleaned || 'net'}-${shortHash(network)}`;
+}
+
+/** A file name for an attachment's hint: its two parts may hold any character. */
+export function attachmentSlug(containerId: string, ifName: string): string {
+  return shortHash(`${containerId}\n${ifName}`, 32);
+}

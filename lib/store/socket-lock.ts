@@ -1,0 +1,55 @@
+import { type Server, createServer } from 'node:net';
+import { StoreUnavailableError } from '../errors.js';
+
+const FIRST_RETRY_DELAY_MS = 1;
+const MAX_RETRY_DELAY_MS = 25;
+
+function tryListen(name: string): Promise<Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') resolve(undefined);
+      else reject(error);
+    });
+    server.listen({ path: `\0${name}`, exclusive: true }, () => {
+      server.unref();
+      resolve(server);
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Takes a host-wide mutex by binding a Linux abstract Unix socket. The kernel releases the name
+ * the moment its process exits, however it exits, so a killed holder never leaves a stale lock;
+ * a paused holder keeps it, and waiters time out instead of writing around it.
+ *
+ * NOTE: abstract socket names are scoped to a network namespace. Every process sharing a store
+ * directory must run in the same one, as runtimes run CNI plugins (in the host namespace).
+ */
+export async function acquireSocketLock(name: string, timeoutMs: number): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = FIRST_RETRY_DELAY_MS;
+  for (;;) {
+    let server: Server | undefined;
+    try {
+      server = await tryListen(name);
+    } catch (error) {
+      throw new StoreUnavailableError(`failed to take lock ${name}: ${(error as Error).message}`, { cause: error });
+    }
+    if (server) {
+      const held = server;
+      return () => new Promise<void>((resolve) => held.close(() => resolve()));
+    }
+    if (Date.now() >= deadline) {
+      throw new StoreUnavailableError(
+        `timed out after ${timeoutMs} ms waiting for lock ${name}: another plugin process holds it; retry, and look for a hung leasehold process if this repeats`,
+      );
+    }
+    await sleep(delay + Math.random() * delay);
+    delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+  }
+}

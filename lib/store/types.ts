@@ -1,0 +1,55 @@
+import type { NetworkDefinition } from '../ipam/network.js';
+import type { ShardData } from '../ipam/shard.js';
+
+/** A stored object and the version it was read at, for a later compare-and-swap. */
+export interface Versioned<T> {
+  version: string;
+  data: T;
+}
+
+/** A held lock on one shard. */
+export interface ShardLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Where allocations live. The address space of a network is split into fixed-size shards; each
+ * shard is read with a version and written only by compare-and-swap on that version. Locks are
+ * scoped to one shard and only keep writers from colliding: correctness rests on the
+ * compare-and-swap, because a lock can expire while its holder is paused.
+ */
+export interface ShardStore {
+  /** Reads a shard; undefined when it was never written (every address in it is free). */
+  readShard(network: string, key: string): Promise<Versioned<ShardData> | undefined>;
+
+  /**
+   * Writes a shard if its stored version is still `version` (undefined: if it does not exist).
+   * Returns the new version; throws ConflictError when another writer got there first.
+   */
+  writeShard(network: string, key: string, data: ShardData, version: string | undefined): Promise<string>;
+
+  /** Keys of every shard the network has written. */
+  listShards(network: string): Promise<string[]>;
+
+  /** Waits for the lock of one shard; throws StoreUnavailableError when the wait times out. */
+  lockShard(network: string, key: string): Promise<ShardLock>;
+
+  /** Reads the network's recorded definition; undefined when none is recorded yet. */
+  readDefinition(network: string): Promise<NetworkDefinition | undefined>;
+
+  /** Records the definition once; returns the one already recorded when another writer won. */
+  createDefinition(network: string, definition: NetworkDefinition): Promise<NetworkDefinition>;
+
+  /** Fails with StoreUnavailableError when the store cannot serve requests. */
+  ping(): Promise<void>;
+}
+
+/**
+ * Which shards may hold an attachment's addresses, kept beside the node's runtime. Written before
+ * every shard write, so a repeated ADD or a DEL finds the attachment without scanning the network.
+ */
+export interface AttachmentHints {
+  read(network: string, containerId: string, ifName: string): Promise<string[] | undefined>;
+  write(network: string, containerId: string, ifName: string, keys: string[]): Promise<void>;
+  remove(network: string, containerId: string, ifName: string): Promise<void>;
+}
