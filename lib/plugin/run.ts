@@ -20,6 +20,14 @@ export interface Outcome {
   stdout: string;
 }
 
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** LEASEHOLD_LOG_LEVEL overrides the host configuration, for debugging one call. */
+function logLevelOf(env: NodeJS.ProcessEnv): (typeof LEVELS)[number] | undefined {
+  const level = env.LEASEHOLD_LOG_LEVEL;
+  return LEVELS.find((known) => known === level);
+}
+
 const HANDLERS = { ADD: add, DEL: del, CHECK: check, GC: gc, STATUS: status };
 
 function versionReply(stdin: string): Outcome {
@@ -58,7 +66,7 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
     version = versionOf(raw);
     checkVersion(env.command, version);
     const host: HostConfig = readHostConfig(processEnv);
-    log = createLogger({ file: host.logFile, level: host.logLevel });
+    log = createLogger({ file: host.logFile, level: logLevelOf(processEnv) ?? host.logLevel });
     const config = loadConfig(raw, host, { lenientRanges: env.command === 'DEL' });
     log = log.child({ command: env.command, containerId: env.containerId, ifName: env.ifName, network: config.spec.name });
     for (const warning of config.warnings) log.warn(warning);
@@ -76,8 +84,8 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
     return { exitCode: 0, stdout: result === undefined ? '' : JSON.stringify(result) };
   } catch (caught) {
     const error = toLeaseholdError(caught);
-    const logger = log ?? createLogger({});
-    const fields = { code: error.code, cniCode: error.cniCode, command: env?.command, reason: error.message };
+    const logger = log ?? createLogger({ level: logLevelOf(processEnv) });
+    const fields = { code: error.code, cniCode: error.cniCode, reason: error.message, ...(log ? {} : { command: env?.command }) };
     // A stack trace helps only for errors nobody anticipated.
     logger.error(error.code === 'INTERNAL' ? { ...fields, err: error.cause } : fields, 'command failed');
     return errorReply(error, version);

@@ -8,6 +8,8 @@ import {
   availableIntervals,
   definitionOf,
   describeRange,
+  reservedAddresses,
+  subnetLast,
 } from '../ipam/network.js';
 import {
   type Owner,
@@ -71,6 +73,19 @@ export interface PoolOptions {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Why a range cannot hand out this address, or undefined when it can. */
+function unavailableReason(range: AddressRange, value: bigint): string | undefined {
+  const where = describeRange(range);
+  if (value < range.subnetFirst || value > subnetLast(range)) return 'outside-subnet';
+  if (reservedAddresses(range).includes(value)) return `it is the network or broadcast address of ${where}`;
+  if (value === range.gateway) return `it is the gateway of ${where}`;
+  if (value < range.rangeStart || value > range.rangeEnd) return `it is outside the range ${where}`;
+  if (!availableIntervals(range).some((piece) => piece.first <= value && value <= piece.last)) {
+    return `it is excluded in ${where}`;
+  }
+  return undefined;
 }
 
 /** Allocation and release on one network, over any ShardStore. */
@@ -207,12 +222,9 @@ export class Pool {
       for (const [setIndex, set] of this.spec.rangeSets.entries()) {
         for (const range of set) {
           if (range.family !== address.family) continue;
-          if (address.value < range.rangeStart || address.value > range.rangeEnd) continue;
-          if (availableIntervals(range).some((piece) => piece.first <= address.value && address.value <= piece.last)) {
-            match = { setIndex, range };
-          } else {
-            reason = address.value === range.gateway ? `it is the gateway of ${describeRange(range)}` : `it is excluded or reserved in ${describeRange(range)}`;
-          }
+          const why = unavailableReason(range, address.value);
+          if (why === undefined) match = { setIndex, range };
+          else if (why !== 'outside-subnet') reason = why;
         }
       }
       if (!match) throw addressNotAvailable(this.network, address, reason);
@@ -258,6 +270,7 @@ export class Pool {
     const lock = await this.store.lockShard(this.network, key);
     const deadline = Date.now() + (this.options.conflictDeadlineMs ?? CONFLICT_DEADLINE_MS);
     let delay = FIRST_RETRY_DELAY_MS;
+    let conflicts = 0;
     try {
       let outcome: { data: ShardData; value: T } | { value: T } | undefined = first;
       for (;;) {
@@ -273,8 +286,12 @@ export class Pool {
           }
           this.log.debug({ shard: key }, 'write conflict, retrying');
         }
-        await sleep(delay + Math.random() * delay);
-        delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+        // The first conflict only means another writer finished before this one got the lock:
+        // read again at once. Later ones mean the lock did not exclude a writer, so back off.
+        if (conflicts++ > 0) {
+          await sleep(delay + Math.random() * delay);
+          delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+        }
         current = await this.store.readShard(this.network, key);
         outcome = change(current?.data ?? newShard(this.network, place));
       }

@@ -12,8 +12,17 @@ set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${LEASEHOLD_CACHE_DIR:-${HOME:-/tmp}/.cache/leasehold}"
-BIN_DIR="$CACHE_DIR/bin"
 STATE_DIR="${LEASEHOLD_CLUSTER_DIR:-/tmp/leasehold-cluster}"
+# Absolute paths without a trailing slash, so that the recorded command
+# lines of the processes can be matched against them.
+absolute() {
+	local path="${1%/}"
+	[[ "$path" == /* ]] || path="$PWD/$path"
+	printf '%s\n' "$path"
+}
+CACHE_DIR="$(absolute "$CACHE_DIR")"
+BIN_DIR="$CACHE_DIR/bin"
+STATE_DIR="$(absolute "$STATE_DIR")"
 PKI_DIR="$STATE_DIR/pki"
 LOG_DIR="$STATE_DIR/logs"
 KUBECONFIG_PATH="$STATE_DIR/kubeconfig"
@@ -306,15 +315,17 @@ apiserver_ready() {
 		"https://127.0.0.1:$APISERVER_PORT/readyz" 2>/dev/null)" == ok ]]
 }
 
-# Shows the error lines of a component's log, or its last lines if there
-# are none.
+# Shows the error lines that a component logged since it was last started,
+# or its last lines if there are none.
 show_log_errors() {
-	local file="$LOG_DIR/$1.log" errors
-	errors="$(grep -E '^[EF][0-9]{4} |"level":"(error|fatal|panic)"' "$file" 2>/dev/null | tail -n 5)" || true
+	local current errors
+	current="$(awk '/^=== .* started at /{ buf = ""; next } { buf = buf $0 "\n" } END { printf "%s", buf }' \
+		"$LOG_DIR/$1.log" 2>/dev/null)" || true
+	errors="$(grep -E '^[EF][0-9]{4} |"level":"(error|fatal|panic)"' <<<"$current" | tail -n 5)" || true
 	if [[ -n "$errors" ]]; then
 		printf '%s\n' "$errors" >&2
 	else
-		tail -n 15 "$file" >&2 2>/dev/null || true
+		tail -n 15 <<<"$current" >&2 || true
 	fi
 }
 
