@@ -20,6 +20,8 @@ export function resultOf(context: CommandContext, allocations: Allocation[]): Ip
 /** ADD: reserves one address per range set, or returns what the attachment already holds. */
 export async function add(context: CommandContext): Promise<Record<string, unknown>> {
   const requested = requestedAddresses(context.config.netconf, context.env.args);
+  // Check requested addresses before the first write, so a bad request changes nothing.
+  context.pool.matchRequested(requested);
   await context.pool.checkDefinition();
   const allocations = await context.pool.allocate(attachmentOf(context.env), requested);
   const addresses = allocations.map((allocation) => formatAddress(allocation.family, allocation.address));

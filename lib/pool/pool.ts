@@ -181,9 +181,10 @@ export class Pool {
    * this call reserved in the others is released again.
    */
   async allocate(attachment: Attachment, requested: RequestedAddress[]): Promise<Allocation[]> {
-    const hintKeys = new Set((await this.hints.read(this.network, attachment.containerId, attachment.ifName)) ?? []);
-    const existing = await this.find(attachment, false);
     const wanted = this.matchRequested(requested);
+    const hinted = await this.hints.read(this.network, attachment.containerId, attachment.ifName);
+    const hintKeys = new Set(hinted ?? []);
+    const existing = await this.find(attachment, false);
     const owner: Owner = { containerId: attachment.containerId, ifName: attachment.ifName, allocatedAt: new Date().toISOString() };
     for (const key of ['podNamespace', 'podName', 'podUid'] as const) {
       if (attachment[key]) owner[key] = attachment[key];
@@ -208,13 +209,28 @@ export class Pool {
       }
     } catch (error) {
       await session.rollback();
+      await this.restoreHint(attachment, hinted, hintKeys.size);
       throw error;
     }
     return result;
   }
 
-  /** Maps each requested address to the range set and range that can hand it out. */
-  private matchRequested(requested: RequestedAddress[]): Map<number, { range: AddressRange; address: RequestedAddress }> {
+  /** Puts the hint back as it was before a failed ADD, so a failure leaves no trace. */
+  private async restoreHint(attachment: Attachment, before: string[] | undefined, sizeNow: number): Promise<void> {
+    if ((before?.length ?? 0) === sizeNow) return;
+    try {
+      if (before) await this.hints.write(this.network, attachment.containerId, attachment.ifName, before);
+      else await this.hints.remove(this.network, attachment.containerId, attachment.ifName);
+    } catch (error) {
+      this.log.warn({ err: error }, 'failed to restore the attachment hint after a failed ADD');
+    }
+  }
+
+  /**
+   * Maps each requested address to the range set and range that can hand it out. Pure, so ADD
+   * calls it before anything is written.
+   */
+  matchRequested(requested: RequestedAddress[]): Map<number, { range: AddressRange; address: RequestedAddress }> {
     const matches = new Map<number, { range: AddressRange; address: RequestedAddress }>();
     for (const address of requested) {
       let match: { setIndex: number; range: AddressRange } | undefined;

@@ -41,15 +41,11 @@ export class ReservationSession {
         const place = { ...placeOf(range, range.subnetFirst), block };
         const key = shardKey(place);
         const pieces = offsetsInShard(place, available);
-        let noted = false;
         const offset = await this.pool.updateShard(key, place, (shard) => {
           const free = findFree(shard, pieces);
           if (free === undefined) return undefined;
           return { data: withReservation(shard, free, this.owner), value: free };
-        }, async () => {
-          if (!noted) await this.noteShard(key);
-          noted = true;
-        });
+        }, () => this.noteShard(key));
         if (offset !== undefined) return this.record(setIndex, range, place, key, offset);
       }
     }
@@ -60,7 +56,6 @@ export class ReservationSession {
     const place = placeOf(range, requested.value);
     const key = shardKey(place);
     const offset = Number(requested.value - blockFirst(place));
-    await this.noteShard(key);
     await this.pool.updateShard(key, place, (shard) => {
       if (isTaken(shard, offset)) {
         const holder = shard.owners[String(offset)];
@@ -68,7 +63,7 @@ export class ReservationSession {
         throw addressInUse(this.pool.network, requested, holder ?? { containerId: 'unknown', ifName: 'unknown', allocatedAt: '' });
       }
       return { data: withReservation(shard, offset, this.owner), value: offset };
-    });
+    }, () => this.noteShard(key));
     return this.record(setIndex, range, place, key, offset);
   }
 

@@ -1,0 +1,5 @@
+export default {
+  import: ['features/support/**/*.ts', 'features/steps/**/*.ts'],
+  format: ['progress'],
+  strict: true,
+};

@@ -1,0 +1,84 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { After, Before, World, setWorldConstructor } from '@cucumber/cucumber';
+
+export const BINARY = resolve('dist/bin/leasehold');
+
+/** What one invocation of the built binary printed and returned. */
+export interface Invocation {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  json: Record<string, unknown> | undefined;
+}
+
+/** State of one scenario: a scratch store, the networks defined, and the last invocations. */
+export class PluginWorld extends World {
+  dir = '';
+  cniVersion = '1.1.0';
+  networks = new Map<string, Record<string, unknown>>();
+  last: Invocation | undefined;
+  results = new Map<string, Invocation>();
+  /** Extra top-level configuration keys for the next call, such as runtimeConfig. */
+  extra: Record<string, unknown> = {};
+  cniArgs = '';
+
+  netconf(network: string): Record<string, unknown> {
+    const ipam = this.networks.get(network);
+    if (!ipam) throw new Error(`network "${network}" is not defined in this scenario`);
+    return {
+      cniVersion: this.cniVersion,
+      name: network,
+      type: 'bridge',
+      ...this.extra,
+      ipam: { type: 'leasehold', store: { type: 'file', dir: join(this.dir, 'store') }, ...ipam },
+    };
+  }
+
+  /** Runs the built binary the way a runtime does: environment, stdin, stdout. */
+  call(command: string, stdin: string, env: Record<string, string | undefined>): Invocation {
+    const result = spawnSync(BINARY, [], {
+      input: stdin,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: {
+        PATH: process.env.PATH,
+        LEASEHOLD_CONFIG_FILE: join(this.dir, 'host.conf'),
+        CNI_COMMAND: command,
+        CNI_PATH: '/opt/cni/bin',
+        ...env,
+      },
+    });
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = result.stdout.trim() === '' ? undefined : JSON.parse(result.stdout);
+    } catch {
+      json = undefined;
+    }
+    this.last = { exitCode: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, json };
+    return this.last;
+  }
+
+  callFor(command: string, container: string, network: string, ifName = 'eth0'): Invocation {
+    const invocation = this.call(command, JSON.stringify(this.netconf(network)), {
+      CNI_CONTAINERID: container,
+      CNI_NETNS: `/var/run/netns/${container}`,
+      CNI_IFNAME: ifName,
+      CNI_ARGS: this.cniArgs || `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${container};K8S_POD_UID=uid-${container}`,
+    });
+    if (command === 'ADD') this.results.set(`${container}/${network}/${ifName}`, invocation);
+    return invocation;
+  }
+}
+
+setWorldConstructor(PluginWorld);
+
+Before(function (this: PluginWorld) {
+  this.dir = mkdtempSync(join(tmpdir(), 'leasehold-feature-'));
+});
+
+After(function (this: PluginWorld) {
+  rmSync(this.dir, { recursive: true, force: true });
+});

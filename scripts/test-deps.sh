@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end tests need and is missing: the reference CNI plugins and iproute2
+# from Debian's packages, and cnitool built from its Go module into the tool cache.
+set -euo pipefail
+
+CNI_VERSION=v1.2.3
+tool_dir=${LEASEHOLD_TOOL_DIR:-$HOME/.cache/leasehold/bin}
+
+if [[ ! -x /usr/lib/cni/bridge || ! -x /usr/lib/cni/macvlan ]] || ! command -v ip >/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "test-deps: the reference CNI plugins are missing; run as root: apt-get install containernetworking-plugins iproute2" >&2
+    exit 1
+  fi
+  echo "test-deps: installing containernetworking-plugins and iproute2"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containernetworking-plugins iproute2 >/dev/null
+fi
+
+if [[ ! -x "$tool_dir/cnitool" || "$(cat "$tool_dir/cnitool.version" 2>/dev/null)" != "$CNI_VERSION" ]]; then
+  if ! command -v go >/dev/null; then
+    echo "test-deps: go is missing; install Go to build cnitool" >&2
+    exit 1
+  fi
+  echo "test-deps: building cnitool $CNI_VERSION into $tool_dir"
+  mkdir -p "$tool_dir"
+  if ! GOBIN="$tool_dir" go install "github.com/containernetworking/cni/cnitool@$CNI_VERSION"; then
+    echo "test-deps: go install of cnitool failed; check that the Go module proxy is reachable" >&2
+    exit 1
+  fi
+  echo "$CNI_VERSION" >"$tool_dir/cnitool.version"
+fi
