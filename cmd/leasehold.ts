@@ -1,4 +1,4 @@
-import { runPlugin } from '../lib/plugin/run.js';
+import { versionReply } from '../lib/cni/version.js';
 
 /** Upper bound on reading stdin; a network configuration is a few kilobytes. */
 const MAX_STDIN_BYTES = 16 * 1024 * 1024;
@@ -15,6 +15,17 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const outcome = await runPlugin(process.env, await readStdin());
-if (outcome.stdout !== '') process.stdout.write(`${outcome.stdout}\n`);
-process.exitCode = outcome.exitCode;
+async function main(): Promise<void> {
+  const stdin = await readStdin();
+  // VERSION is answered without loading the rest of the plugin: runtimes call it often.
+  if (process.env.CNI_COMMAND === 'VERSION') {
+    process.stdout.write(`${versionReply(stdin)}\n`);
+    return;
+  }
+  const { runPlugin } = await import('../lib/plugin/run.js');
+  const outcome = await runPlugin(process.env, stdin);
+  if (outcome.stdout !== '') process.stdout.write(`${outcome.stdout}\n`);
+  process.exitCode = outcome.exitCode;
+}
+
+void main();

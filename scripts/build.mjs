@@ -1,6 +1,6 @@
 // Bundles the plugin into one executable file that runs with no node_modules beside it.
 import { build } from 'esbuild';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 
 const outfile = 'dist/bin/leasehold';
 await mkdir('dist/bin', { recursive: true });
@@ -10,15 +10,17 @@ await build({
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
+  // CommonJS, because a CNI bin directory has no package.json to mark an extensionless file as
+  // an ES module, and Node.js 20 then loads it as CommonJS.
+  format: 'cjs',
   minify: true,
   sourcemap: false,
   legalComments: 'none',
-  banner: {
-    // ESM bundles lack require(); some dependencies still call it for Node built-ins.
-    js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
-  },
+  banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
 });
 await chmod(outfile, 0o755);
+// Inside the repository the root package.json says "module"; this keeps the bundle loading as it
+// does once copied into a CNI bin directory.
+await writeFile('dist/package.json', '{ "type": "commonjs" }\n');
 console.log(`built ${outfile}`);

@@ -48,3 +48,15 @@ export function checkVersion(command: string, version: string): void {
     );
   }
 }
+
+/** The VERSION reply: every supported version, naming the one the caller asked about if known. */
+export function versionReply(stdin: string): string {
+  let requested: unknown;
+  try {
+    requested = (JSON.parse(stdin) as { cniVersion?: unknown }).cniVersion;
+  } catch {
+    requested = undefined;
+  }
+  const cniVersion = typeof requested === 'string' && isSupported(requested) ? requested : LATEST_VERSION;
+  return JSON.stringify({ cniVersion, supportedVersions: SUPPORTED_VERSIONS });
+}

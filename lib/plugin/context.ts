@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Log } from '../log.js';
 import type { CniEnvironment } from '../cni/env.js';
 import type { PluginConfig } from '../config/load.js';
 import type { Attachment, Pool } from '../pool/pool.js';
@@ -8,7 +8,7 @@ export interface CommandContext {
   env: CniEnvironment;
   config: PluginConfig;
   pool: Pool;
-  log: Logger;
+  log: Log;
 }
 
 /** The attachment this invocation is about, with the pod fields Kubernetes runtimes pass. */

@@ -1,10 +1,9 @@
-import type { Logger } from 'pino';
 import { type CniEnvironment, readEnvironment } from '../cni/env.js';
-import { LATEST_VERSION, SUPPORTED_VERSIONS, checkVersion, isSupported } from '../cni/version.js';
+import { LATEST_VERSION, checkVersion, isSupported, versionReply } from '../cni/version.js';
 import { type HostConfig, readHostConfig } from '../config/host.js';
 import { decodeStdin, loadConfig, versionOf } from '../config/load.js';
 import { type LeaseholdError, toLeaseholdError } from '../errors.js';
-import { createLogger } from '../log.js';
+import { type LogLevel, PluginLog } from '../log.js';
 import { Pool } from '../pool/pool.js';
 import { openStore } from '../store/open.js';
 import { add } from './add.js';
@@ -23,23 +22,12 @@ export interface Outcome {
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** LEASEHOLD_LOG_LEVEL overrides the host configuration, for debugging one call. */
-function logLevelOf(env: NodeJS.ProcessEnv): (typeof LEVELS)[number] | undefined {
+function logLevelOf(env: NodeJS.ProcessEnv): LogLevel | undefined {
   const level = env.LEASEHOLD_LOG_LEVEL;
   return LEVELS.find((known) => known === level);
 }
 
 const HANDLERS = { ADD: add, DEL: del, CHECK: check, GC: gc, STATUS: status };
-
-function versionReply(stdin: string): Outcome {
-  let requested: string | undefined;
-  try {
-    requested = versionOf(decodeStdin(stdin));
-  } catch {
-    requested = undefined;
-  }
-  const cniVersion = requested !== undefined && isSupported(requested) ? requested : LATEST_VERSION;
-  return { exitCode: 0, stdout: JSON.stringify({ cniVersion, supportedVersions: SUPPORTED_VERSIONS }) };
-}
 
 function errorReply(error: LeaseholdError, version: string | undefined): Outcome {
   const body: Record<string, unknown> = {
@@ -57,19 +45,19 @@ function errorReply(error: LeaseholdError, version: string | undefined): Outcome
  */
 export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): Promise<Outcome> {
   let version: string | undefined;
-  let log: Logger | undefined;
+  let log: PluginLog | undefined;
   let env: CniEnvironment | undefined;
   try {
     env = readEnvironment(processEnv);
-    if (env.command === 'VERSION') return versionReply(stdin);
+    if (env.command === 'VERSION') return { exitCode: 0, stdout: versionReply(stdin) };
     const raw = decodeStdin(stdin);
     version = versionOf(raw);
     checkVersion(env.command, version);
     const host: HostConfig = readHostConfig(processEnv);
-    log = createLogger({ file: host.logFile, level: logLevelOf(processEnv) ?? host.logLevel });
+    log = new PluginLog({ file: host.logFile, level: logLevelOf(processEnv) ?? host.logLevel });
     const config = loadConfig(raw, host, { lenientRanges: env.command === 'DEL' });
     log = log.child({ command: env.command, containerId: env.containerId, ifName: env.ifName, network: config.spec.name });
-    for (const warning of config.warnings) log.warn(warning);
+    for (const warning of config.warnings) log.warn({}, warning);
     const opened = await openStore(config.store);
     const nodeName = config.nodeName ?? processEnv.LEASEHOLD_NODE_NAME ?? processEnv.NODE_NAME;
     const pool = new Pool({
@@ -81,13 +69,15 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
     });
     const context: CommandContext = { env, config, pool, log };
     const result = await HANDLERS[env.command](context);
+    await log.flush();
     return { exitCode: 0, stdout: result === undefined ? '' : JSON.stringify(result) };
   } catch (caught) {
     const error = toLeaseholdError(caught);
-    const logger = log ?? createLogger({ level: logLevelOf(processEnv) });
+    const logger = log ?? new PluginLog({ level: logLevelOf(processEnv) });
     const fields = { code: error.code, cniCode: error.cniCode, reason: error.message, ...(log ? {} : { command: env?.command }) };
     // A stack trace helps only for errors nobody anticipated.
     logger.error(error.code === 'INTERNAL' ? { ...fields, err: error.cause } : fields, 'command failed');
+    await logger.flush();
     return errorReply(error, version);
   }
 }

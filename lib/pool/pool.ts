@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Log } from '../log.js';
 import type { RequestedAddress } from '../config/load.js';
 import { ConflictError, InvalidConfigError, StoreUnavailableError } from '../errors.js';
 import { type Family, formatAddress } from '../ipam/address.js';
@@ -62,7 +62,7 @@ export interface PoolOptions {
   store: ShardStore;
   hints: AttachmentHints;
   spec: NetworkSpec;
-  log: Logger;
+  log: Log;
   /**
    * Where a node starts looking. Set by distributed stores so that nodes fill different shards;
    * without it every search starts at the first block of the range.
@@ -93,7 +93,7 @@ export class Pool {
   readonly store: ShardStore;
   readonly hints: AttachmentHints;
   readonly spec: NetworkSpec;
-  readonly log: Logger;
+  readonly log: Log;
   readonly network: string;
 
   constructor(private readonly options: PoolOptions) {

@@ -32,8 +32,20 @@ MARKER="$STATE_DIR/.leasehold-cluster"
 # directory, which down removes.
 STATE_LOCK="$CACHE_DIR/locks/cluster-$(printf '%s' "$STATE_DIR" | sha256sum | cut -c1-16).lock"
 
+# Ports, set by load_state from $STATE_ENV.
+ETCD_PORT=""
+ETCD_PEER_PORT=""
+APISERVER_PORT=""
+
 START_TIMEOUT="${LEASEHOLD_START_TIMEOUT:-180}"
 STOP_TIMEOUT="${LEASEHOLD_STOP_TIMEOUT:-20}"
+
+for setting in LEASEHOLD_START_TIMEOUT LEASEHOLD_STOP_TIMEOUT LEASEHOLD_APISERVER_PORT LEASEHOLD_ETCD_PORT LEASEHOLD_ETCD_PEER_PORT; do
+	if [[ -n "${!setting:-}" && ! "${!setting}" =~ ^[1-9][0-9]*$ ]]; then
+		printf 'error: invalid %s=%s: expected a positive whole number\n' "$setting" "${!setting}" >&2
+		exit 2
+	fi
+done
 
 APISERVER_BIN="$BIN_DIR/kube-apiserver"
 ETCD_BIN="$BIN_DIR/etcd"
@@ -61,6 +73,7 @@ need_tool() {
 # Runs the rest of the command while holding an exclusive lock on a file,
 # in a subshell, so that parallel callers (for example several test files)
 # do not build or start the cluster twice. Without flock there is no lock.
+# shellcheck disable=SC2030 # HELD_LOCK_FD is only needed inside the subshell.
 with_lock() {
 	local lockfile="$1"
 	shift
@@ -140,6 +153,7 @@ running_pid() {
 # Starts a program in its own session, detached from the caller's terminal
 # and pipes, and records its pid. The lock file descriptor is closed in the
 # child, or the long-running process would hold the lock forever.
+# shellcheck disable=SC2031 # spawn runs inside the subshell of with_lock.
 spawn() {
 	local name="$1"
 	shift
@@ -201,6 +215,18 @@ pick_port() {
 		}
 	done
 	die "could not find a free port on 127.0.0.1 between 20000 and 32000; set LEASEHOLD_APISERVER_PORT, LEASEHOLD_ETCD_PORT and LEASEHOLD_ETCD_PEER_PORT"
+}
+
+# Fails with a hint if a port that a component needs is taken by another
+# program.
+require_free_ports() {
+	local name="$1" port
+	shift
+	for port in "$@"; do
+		if port_in_use "$port"; then
+			die "cannot start $name: port $port on 127.0.0.1 is taken by another program; run 'down' and then 'up' to pick new ports"
+		fi
+	done
 }
 
 load_state() {
@@ -340,19 +366,19 @@ wait_for() {
 		fi
 		if ((SECONDS >= deadline)); then
 			show_log_errors "$name"
-			die "$name was not ready after ${START_TIMEOUT}s: see $LOG_DIR/$name.log; it is left running, so run 'down' to stop it, and raise LEASEHOLD_START_TIMEOUT on a slow machine"
+			die "timed out after ${START_TIMEOUT}s waiting for $name to become ready: see $LOG_DIR/$name.log; it is left running, so run 'down' to stop it, and raise LEASEHOLD_START_TIMEOUT on a slow machine"
 		fi
 		sleep 0.5
 	done
 }
 
+# Starts etcd unless it is running, then waits until it is healthy.
 start_etcd() {
 	if running_pid etcd >/dev/null; then
+		wait_for etcd etcd_healthy
 		return 0
 	fi
-	if port_in_use "$ETCD_PORT" || port_in_use "$ETCD_PEER_PORT"; then
-		die "cannot start etcd: port $ETCD_PORT or $ETCD_PEER_PORT on 127.0.0.1 is taken by another program; run 'down' and then 'up' to pick new ports"
-	fi
+	require_free_ports etcd "$ETCD_PORT" "$ETCD_PEER_PORT"
 	log "starting etcd $ETCD_VERSION on http://127.0.0.1:$ETCD_PORT (log: $LOG_DIR/etcd.log)"
 	# --unsafe-no-fsync trades durability across a machine crash for speed;
 	# the data still survives restarts of kube-apiserver and of etcd itself.
@@ -369,16 +395,17 @@ start_etcd() {
 	wait_for etcd etcd_healthy
 }
 
+# Starts kube-apiserver unless it is running, then waits until /readyz
+# returns ok.
 start_apiserver() {
 	if running_pid kube-apiserver >/dev/null; then
+		wait_for kube-apiserver apiserver_ready
 		return 0
 	fi
-	if port_in_use "$APISERVER_PORT"; then
-		die "cannot start kube-apiserver: port $APISERVER_PORT on 127.0.0.1 is taken by another program; run 'down' and then 'up' to pick a new port"
-	fi
+	require_free_ports kube-apiserver "$APISERVER_PORT"
 	log "starting kube-apiserver $K8S_VERSION on https://127.0.0.1:$APISERVER_PORT (log: $LOG_DIR/kube-apiserver.log)"
-	# The endpoint reconciler is off because Endpoints may not hold a
-	# loopback address: with it on, kube-apiserver logs a validation error
+	# The endpoint reconciler is off because Endpoints may not contain a
+	# loopback address. With it on, kube-apiserver logs a validation error
 	# every 10 seconds. The "kubernetes" Service in "default" still exists,
 	# without endpoints.
 	spawn kube-apiserver "$APISERVER_BIN" \
@@ -423,11 +450,13 @@ cmd_up() {
 		printf '%s\n' "$KUBECONFIG_PATH"
 		return 0
 	fi
-	if ! running_pid etcd >/dev/null && { port_in_use "$ETCD_PORT" || port_in_use "$ETCD_PEER_PORT"; }; then
-		die "cannot start etcd: port $ETCD_PORT or $ETCD_PEER_PORT on 127.0.0.1 is taken by another program; run 'down' and then 'up' to pick new ports"
+	# Check every port before starting anything, so that a taken port does
+	# not leave etcd running alone.
+	if ! running_pid etcd >/dev/null; then
+		require_free_ports etcd "$ETCD_PORT" "$ETCD_PEER_PORT"
 	fi
-	if ! running_pid kube-apiserver >/dev/null && port_in_use "$APISERVER_PORT"; then
-		die "cannot start kube-apiserver: port $APISERVER_PORT on 127.0.0.1 is taken by another program; run 'down' and then 'up' to pick a new port"
+	if ! running_pid kube-apiserver >/dev/null; then
+		require_free_ports kube-apiserver "$APISERVER_PORT"
 	fi
 	generate_pki
 	write_kubeconfig

@@ -1,13 +1,13 @@
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type RequestedAddress } from '../../lib/config/load.js';
 import { LeaseholdError } from '../../lib/errors.js';
+import { silentLog } from '../../lib/log.js';
 import { formatAddress, parseAddress } from '../../lib/ipam/address.js';
 import { shardInconsistencies } from '../../lib/ipam/shard.js';
 import { type Allocation, Pool } from '../../lib/pool/pool.js';
 import { MemoryStore } from '../../lib/store/memory.js';
 
-const log = pino({ level: 'silent' });
+const log = silentLog;
 
 function poolFor(ipam: Record<string, unknown>, store = new MemoryStore(), nodeName?: string): { pool: Pool; store: MemoryStore } {
   const config = loadConfig({ cniVersion: '1.1.0', name: 'net', ipam: { type: 'leasehold', ...ipam } }, {});

@@ -1,0 +1,74 @@
+// Runs the built plugin on every example NetworkAttachmentDefinition the way a runtime does:
+// ADD for three pods, CHECK, DEL for one, ADD for a fourth pod, then a GC that keeps two, all
+// against the embedded file store in a scratch directory. Prints what each pod got.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+
+const binary = resolve('dist/bin/leasehold');
+const store = mkdtempSync(join(tmpdir(), 'leasehold-demo-'));
+
+function call(command, netconf, pod, extra = {}) {
+  const result = spawnSync(binary, [], {
+    input: JSON.stringify({ ...netconf, ...extra }),
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      LEASEHOLD_CONFIG_FILE: join(store, 'host.conf'),
+      LEASEHOLD_LOG_LEVEL: 'error',
+      CNI_COMMAND: command,
+      CNI_CONTAINERID: pod ? `cid-${pod}` : '',
+      CNI_NETNS: pod ? `/var/run/netns/${pod}` : '',
+      CNI_IFNAME: 'net1',
+      CNI_PATH: '/opt/cni/bin',
+      CNI_ARGS: pod ? `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod};K8S_POD_UID=uid-${pod}` : '',
+    },
+  });
+  const json = result.stdout.trim() ? JSON.parse(result.stdout) : undefined;
+  if (result.status !== 0) return { ok: false, text: `error ${json?.code}: ${json?.msg}` };
+  return { ok: true, json };
+}
+
+function describe(json) {
+  if (!json) return '';
+  const ips = json.ips ?? [json.ip4, json.ip6].filter(Boolean).map((ip) => ({ address: ip.ip, gateway: ip.gateway }));
+  return ips.map((ip) => `${ip.address}${ip.gateway ? ` via ${ip.gateway}` : ''}`).join(', ');
+}
+
+let failures = 0;
+const dir = 'examples/nad';
+for (const file of readdirSync(dir).filter((name) => name.endsWith('.yaml')).sort()) {
+  const nad = parse(readFileSync(join(dir, file), 'utf8'));
+  const netconf = JSON.parse(nad.spec.config);
+  netconf.ipam.store = { type: 'file', dir: store };
+  console.log(`\n${nad.metadata.name} (${file}): ${netconf.type} plugin, cniVersion ${netconf.cniVersion}`);
+  const steps = [
+    ['ADD', 'pod-a'],
+    ['ADD', 'pod-b'],
+    ['ADD', 'pod-c'],
+    ['ADD', 'pod-a'],
+    ['DEL', 'pod-b'],
+    ['ADD', 'pod-d'],
+  ];
+  for (const [command, pod] of steps) {
+    const outcome = call(command, netconf, pod);
+    if (!outcome.ok) failures++;
+    const shown = outcome.ok ? (command === 'ADD' ? describe(outcome.json) : 'released') : outcome.text;
+    console.log(`  ${command.padEnd(6)} ${pod.padEnd(6)} ${shown}`);
+  }
+  if (netconf.cniVersion === '1.1.0') {
+    const valid = ['pod-a', 'pod-d'].map((pod) => ({ containerID: `cid-${pod}`, ifname: 'net1' }));
+    const gc = call('GC', netconf, undefined, { 'cni.dev/valid-attachments': valid });
+    console.log(`  GC     keep pod-a and pod-d: ${gc.ok ? 'pod-c released' : gc.text}`);
+    const status = call('STATUS', netconf);
+    console.log(`  STATUS ${status.ok ? 'ready for ADD' : status.text}`);
+  }
+}
+rmSync(store, { recursive: true, force: true });
+if (failures > 0) {
+  console.error(`\n${failures} calls failed`);
+  process.exit(1);
+}
+console.log('\nEach ADD above is the call a macvlan, ipvlan or bridge plugin makes to its IPAM plugin.');
