@@ -1,0 +1,15 @@
+# Builds the single-file plugin and an image that installs it into a node's CNI bin directory.
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json ./
+COPY cmd ./cmd
+COPY lib ./lib
+COPY scripts ./scripts
+RUN npm run build
+
+FROM node:20-bookworm-slim
+COPY --from=build /src/dist/bin/leasehold /usr/local/lib/leasehold/leasehold
+COPY scripts/install-cni.sh /usr/local/bin/install-cni
+ENTRYPOINT ["/usr/local/bin/install-cni"]
