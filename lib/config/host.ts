@@ -13,6 +13,8 @@ const hostConfigSchema = z.strictObject({
   /** Name of this node; the Kubernetes store starts each node in its own shard. */
   nodeName: z.optional(z.string().check(z.minLength(1))),
   logFile: z.optional(z.string().check(z.minLength(1))),
+  /** Node-local directory for attachment hints and caches of the Kubernetes store. */
+  stateDir: z.optional(z.string().check(z.minLength(1))),
   logLevel: z.optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
 });
 

@@ -5,7 +5,7 @@ import { decodeStdin, loadConfig, versionOf } from '../config/load.js';
 import { type LeaseholdError, toLeaseholdError } from '../errors.js';
 import { type LogLevel, PluginLog } from '../log.js';
 import { Pool } from '../pool/pool.js';
-import { openStore } from '../store/open.js';
+import { type OpenedStore, openStore } from '../store/open.js';
 import { add } from './add.js';
 import { check } from './check.js';
 import type { CommandContext } from './context.js';
@@ -47,6 +47,7 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
   let version: string | undefined;
   let log: PluginLog | undefined;
   let env: CniEnvironment | undefined;
+  let opened: OpenedStore | undefined;
   try {
     env = readEnvironment(processEnv);
     if (env.command === 'VERSION') return { exitCode: 0, stdout: versionReply(stdin) };
@@ -58,17 +59,17 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
     const config = loadConfig(raw, host, { lenientRanges: env.command === 'DEL' });
     log = log.child({ command: env.command, containerId: env.containerId, ifName: env.ifName, network: config.spec.name });
     for (const warning of config.warnings) log.warn({}, warning);
-    const opened = await openStore(config.store);
-    const nodeName = config.nodeName ?? processEnv.LEASEHOLD_NODE_NAME ?? processEnv.NODE_NAME;
+    opened = await openStore(config.store, host, processEnv);
     const pool = new Pool({
       store: opened.store,
       hints: opened.hints,
       spec: config.spec,
       log,
-      ...(opened.distributed && nodeName ? { nodeName } : {}),
+      ...(opened.distributed && opened.nodeName ? { nodeName: opened.nodeName } : {}),
     });
     const context: CommandContext = { env, config, pool, log };
     const result = await HANDLERS[env.command](context);
+    log.debug({ apiRequests: opened.requestCount?.() }, 'command finished');
     await log.flush();
     return { exitCode: 0, stdout: result === undefined ? '' : JSON.stringify(result) };
   } catch (caught) {
@@ -79,5 +80,7 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
     logger.error(error.code === 'INTERNAL' ? { ...fields, err: error.cause } : fields, 'command failed');
     await logger.flush();
     return errorReply(error, version);
+  } finally {
+    opened?.close?.();
   }
 }

@@ -279,7 +279,8 @@ export class Pool {
     change: (shard: ShardData) => { data: ShardData; value: T } | { value: T } | undefined,
     beforeWrite?: () => Promise<void>,
   ): Promise<T | undefined> {
-    let current: Versioned<ShardData> | undefined = await this.store.readShard(this.network, key);
+    const peek = this.store.readShardCached ?? this.store.readShard;
+    let current: Versioned<ShardData> | undefined = await peek.call(this.store, this.network, key);
     const first = change(current?.data ?? newShard(this.network, place));
     if (first === undefined || !('data' in first)) return first?.value;
 

@@ -1,6 +1,5 @@
-import { DEFAULT_FILE_STORE_DIR } from '../config/host.js';
+import { DEFAULT_FILE_STORE_DIR, type HostConfig } from '../config/host.js';
 import type { StoreConfig } from '../config/schema.js';
-import { InvalidConfigError } from '../errors.js';
 import { FileStore } from './file.js';
 import type { AttachmentHints, ShardStore } from './types.js';
 
@@ -10,16 +9,19 @@ export interface OpenedStore {
   hints: AttachmentHints;
   /** Whether writers on different nodes should start in different shards. */
   distributed: boolean;
+  nodeName?: string;
+  /** API requests sent so far, for stores that talk to a server. */
+  requestCount?: () => number;
+  close?: () => void;
 }
 
 /** Opens the store a configuration names. */
-export async function openStore(config: StoreConfig): Promise<OpenedStore> {
+export async function openStore(config: StoreConfig, host: HostConfig, env: NodeJS.ProcessEnv): Promise<OpenedStore> {
   if (config.type === 'file') {
     const store = new FileStore(config.dir ?? DEFAULT_FILE_STORE_DIR);
     return { store, hints: store, distributed: false };
   }
-  // TODO: the Kubernetes store is not built yet; configurations naming it are rejected.
-  throw new InvalidConfigError([
-    { path: 'ipam.store.type', message: 'store type "kubernetes" is not available in this build; use "file"' },
-  ]);
+  // Loaded on demand, so file-store calls never parse the Kubernetes code.
+  const { openKubeStore } = await import('../kube/open.js');
+  return openKubeStore(config, host, env);
 }

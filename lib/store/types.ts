@@ -23,6 +23,12 @@ export interface ShardStore {
   readShard(network: string, key: string): Promise<Versioned<ShardData> | undefined>;
 
   /**
+   * Reads a shard from a local copy when the store keeps one. The copy may be stale, so it only
+   * serves as the base of a compare-and-swap, never as the answer to a question.
+   */
+  readShardCached?(network: string, key: string): Promise<Versioned<ShardData> | undefined>;
+
+  /**
    * Writes a shard if its stored version is still `version` (undefined: if it does not exist).
    * Returns the new version; throws ConflictError when another writer got there first.
    */

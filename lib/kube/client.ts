@@ -1,0 +1,131 @@
+import { Agent, request as httpsRequest } from 'node:https';
+import { request as httpRequest, Agent as HttpAgent } from 'node:http';
+import { CniCode, LeaseholdError, StoreUnavailableError } from '../errors.js';
+import type { KubeConnection } from './connection.js';
+
+/** Time one API request may take before the call gives up with code 11. */
+export const REQUEST_TIMEOUT_MS = 5_000;
+
+/** How often a throttled (429) request is retried before the call gives up with code 11. */
+const MAX_THROTTLE_RETRIES = 3;
+
+export interface Response<T> {
+  status: number;
+  body: T;
+}
+
+/** The parts of a Kubernetes Status object that messages use. */
+export interface Status {
+  kind?: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  accept?: string;
+  /** Statuses the caller handles itself; others become errors. 2xx are always accepted. */
+  expect?: number[];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A small JSON client for the few Kubernetes API calls the plugin makes. It is used instead of
+ * @kubernetes/client-node on the CNI path because that library takes longer to load than the
+ * rest of the plugin takes to run (docs/benchmarks.md).
+ */
+export class KubeClient {
+  /** Number of HTTP requests sent, for the benchmark and debug logs. */
+  requests = 0;
+  private readonly agent: Agent | HttpAgent;
+
+  constructor(
+    private readonly connection: KubeConnection,
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
+  ) {
+    const secure = connection.server.protocol === 'https:';
+    this.agent = secure
+      ? new Agent({
+          keepAlive: true,
+          maxSockets: 4,
+          ...(connection.ca ? { ca: connection.ca } : {}),
+          ...(connection.cert ? { cert: connection.cert } : {}),
+          ...(connection.key ? { key: connection.key } : {}),
+          rejectUnauthorized: !connection.insecureSkipTlsVerify,
+        })
+      : new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  }
+
+  /** Sends one request; retries 429 answers after the Retry-After delay a few times. */
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<Response<T>> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.send(method, path, options);
+      if (response.status === 429 && attempt < MAX_THROTTLE_RETRIES) {
+        await sleep(Math.min(response.retryAfterMs, 2_000));
+        continue;
+      }
+      return this.check<T>(method, path, response, options.expect ?? []);
+    }
+  }
+
+  private check<T>(method: string, path: string, response: { status: number; text: string }, expected: number[]): Response<T> {
+    const { status, text } = response;
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if ((status >= 200 && status < 300) || expected.includes(status)) return { status, body: body as T };
+    const reason = (body as Status | undefined)?.reason ?? `HTTP ${status}`;
+    const what = `${method} ${path} on ${this.connection.server.host}`;
+    if (status === 401 || status === 403) {
+      throw new LeaseholdError('STORE_FORBIDDEN', CniCode.IO_FAILURE, `${what} was refused (${reason}): check the credentials in ${this.connection.source} and the RBAC rules in manifests/`);
+    }
+    if (status === 429 || status >= 500) {
+      throw new StoreUnavailableError(`${what} failed (${reason}): the API server is overloaded or unavailable; retry`);
+    }
+    // The response body is not quoted: it may echo request content and can be large.
+    throw new LeaseholdError('STORE_REQUEST_FAILED', CniCode.IO_FAILURE, `${what} failed (${reason})`);
+  }
+
+  private send(method: string, path: string, options: RequestOptions): Promise<{ status: number; text: string; retryAfterMs: number }> {
+    this.requests++;
+    const server = this.connection.server;
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers: Record<string, string> = { Accept: options.accept ?? 'application/json' };
+    if (payload !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
+    }
+    if (this.connection.token) headers.Authorization = `Bearer ${this.connection.token}`;
+    const send = server.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(
+        { protocol: server.protocol, hostname: server.hostname.replace(/^\[|\]$/g, ''), port: server.port, method, path: `${server.pathname.replace(/\/$/, '')}${path}`, headers, agent: this.agent, timeout: this.timeoutMs },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const retryAfter = Number(res.headers['retry-after'] ?? 1);
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), retryAfterMs: (Number.isFinite(retryAfter) ? retryAfter : 1) * 1000 });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+      req.on('error', (error) => {
+        reject(new StoreUnavailableError(`${method} ${path} on ${server.host} failed: ${error.message}; check that the API server is reachable`, { cause: error }));
+      });
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

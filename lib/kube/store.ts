@@ -1,0 +1,247 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CniCode, ConflictError, LeaseholdError } from '../errors.js';
+import type { NetworkDefinition } from '../ipam/network.js';
+import type { ShardData } from '../ipam/shard.js';
+import { networkSlug, shortHash } from '../store/names.js';
+import { acquireSocketLock } from '../store/socket-lock.js';
+import type { ShardLock, ShardStore, Versioned } from '../store/types.js';
+import type { KubeClient } from './client.js';
+import { acquireLease } from './lease.js';
+
+export const DEFAULT_NAMESPACE = 'leasehold';
+
+/** How long a writer waits for a shard held by another writer before answering code 11. */
+export const LOCK_WAIT_MS = 10_000;
+
+export const LABELS = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  kind: 'leasehold.io/kind',
+  network: 'leasehold.io/network',
+  shard: 'leasehold.io/shard',
+} as const;
+
+export const ANNOTATION_NETWORK = 'leasehold.io/network-name';
+
+interface ConfigMap {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  data?: Record<string, string>;
+  immutable?: boolean;
+}
+
+export interface KubeStoreOptions {
+  client: KubeClient;
+  namespace: string;
+  /** Identifies this writer in Leases: the node name and the process. */
+  holder: string;
+  /** Node-local directory for caches; every cached value is checked by the API server on write. */
+  cacheDir: string;
+  lockWaitMs?: number;
+}
+
+/**
+ * The cluster-wide store. Each shard is a ConfigMap named after its network and block, created
+ * when first written. Writes are compare-and-swap on resourceVersion, under a Lease scoped to the
+ * shard (and, between processes of one node, a host-wide lock), so the API server rejects any
+ * write based on a stale read, whatever a Lease says.
+ */
+export class KubeStore implements ShardStore {
+  private readonly client: KubeClient;
+  private readonly base: string;
+
+  constructor(private readonly options: KubeStoreOptions) {
+    this.client = options.client;
+    this.base = `/api/v1/namespaces/${options.namespace}/configmaps`;
+  }
+
+  get requestCount(): number {
+    return this.client.requests;
+  }
+
+  /** The object name of a shard: network slug, then the shard key. Always a DNS-1123 subdomain. */
+  shardName(network: string, key: string): string {
+    return `lh-${networkSlug(network)}-${key}`;
+  }
+
+  private definitionName(network: string): string {
+    return `lh-${networkSlug(network)}-definition`;
+  }
+
+  private labels(network: string, kind: string, key?: string): Record<string, string> {
+    const labels: Record<string, string> = { [LABELS.managedBy]: 'leasehold', [LABELS.kind]: kind, [LABELS.network]: networkSlug(network) };
+    if (key) labels[LABELS.shard] = key;
+    return labels;
+  }
+
+  private cachePath(network: string, name: string): string {
+    return join(this.options.cacheDir, 'kube-cache', networkSlug(network), `${name}.json`);
+  }
+
+  private async readCache<T>(network: string, name: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readFile(this.cachePath(network, name), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Best effort: a cache that cannot be written only costs a read next time. */
+  private async writeCache(network: string, name: string, value: unknown): Promise<void> {
+    const path = this.cachePath(network, name);
+    try {
+      await mkdir(join(path, '..'), { recursive: true });
+      const temporary = `${path}.${process.pid}.tmp`;
+      await writeFile(temporary, JSON.stringify(value));
+      await rename(temporary, path);
+    } catch {
+      // Ignored on purpose; see above.
+    }
+  }
+
+  private parseShard(configMap: ConfigMap): Versioned<ShardData> {
+    const text = configMap.data?.shard;
+    try {
+      if (text === undefined) throw new Error('no "shard" key');
+      return { version: configMap.metadata.resourceVersion ?? '', data: JSON.parse(text) as ShardData };
+    } catch (error) {
+      throw new LeaseholdError('STORE_DATA_INVALID', CniCode.STORE_DATA_INVALID, `invalid shard ConfigMap ${this.options.namespace}/${configMap.metadata.name}: ${(error as Error).message}; restore it or delete it and run GC`, { cause: error });
+    }
+  }
+
+  async readShard(network: string, key: string): Promise<Versioned<ShardData> | undefined> {
+    const name = this.shardName(network, key);
+    const response = await this.client.request<ConfigMap>('GET', `${this.base}/${name}`, { expect: [404] });
+    if (response.status === 404) return undefined;
+    const shard = this.parseShard(response.body);
+    await this.writeCache(network, key, shard);
+    return shard;
+  }
+
+  /**
+   * The shard as this node last read or wrote it, or a fresh read when none is cached. It may be
+   * stale; a write based on it fails the compare-and-swap and the caller reads again.
+   */
+  async readShardCached(network: string, key: string): Promise<Versioned<ShardData> | undefined> {
+    return (await this.readCache<Versioned<ShardData>>(network, key)) ?? this.readShard(network, key);
+  }
+
+  async writeShard(network: string, key: string, data: ShardData, version: string | undefined): Promise<string> {
+    const name = this.shardName(network, key);
+    const configMap: ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, labels: this.labels(network, 'shard', key), annotations: { [ANNOTATION_NETWORK]: network } },
+      data: { shard: JSON.stringify(data) },
+    };
+    if (version !== undefined) configMap.metadata.resourceVersion = version;
+    const response =
+      version === undefined
+        ? await this.client.request<ConfigMap>('POST', this.base, { body: configMap, expect: [409] })
+        : await this.client.request<ConfigMap>('PUT', `${this.base}/${name}`, { body: configMap, expect: [409, 404] });
+    if (response.status === 409 || response.status === 404) {
+      throw new ConflictError(`shard ${name} changed since it was read (expected version ${version ?? 'none'})`);
+    }
+    const written = response.body.metadata.resourceVersion ?? '';
+    await this.writeCache(network, key, { version: written, data });
+    return written;
+  }
+
+  async listShards(network: string): Promise<string[]> {
+    const selector = encodeURIComponent(`${LABELS.kind}=shard,${LABELS.network}=${networkSlug(network)}`);
+    const keys: string[] = [];
+    let token = '';
+    do {
+      const query = `?labelSelector=${selector}&limit=500${token ? `&continue=${encodeURIComponent(token)}` : ''}`;
+      // Metadata only: the keys are in the labels, and full shards can be hundreds of KiB each.
+      const response = await this.client.request<{ items: ConfigMap[]; metadata?: { continue?: string } }>('GET', `${this.base}${query}`, {
+        accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
+      });
+      for (const item of response.body.items) {
+        const key = item.metadata.labels?.[LABELS.shard];
+        if (key) keys.push(key);
+      }
+      token = response.body.metadata?.continue ?? '';
+    } while (token);
+    return keys;
+  }
+
+  async lockShard(network: string, key: string): Promise<ShardLock> {
+    const wait = this.options.lockWaitMs ?? LOCK_WAIT_MS;
+    const name = this.shardName(network, key);
+    // Processes of one node queue on a host-wide lock first, so they do not race for the Lease.
+    const releaseLocal = await acquireSocketLock(`leasehold-kube-${shortHash(`${this.options.namespace}\n${name}`, 32)}`, wait);
+    try {
+      const releaseLease = await acquireLease({
+        client: this.client,
+        namespace: this.options.namespace,
+        name,
+        holder: this.options.holder,
+        labels: this.labels(network, 'lease', key),
+        waitMs: wait,
+      });
+      return {
+        release: async () => {
+          try {
+            await releaseLease();
+          } finally {
+            await releaseLocal();
+          }
+        },
+      };
+    } catch (error) {
+      await releaseLocal();
+      throw error;
+    }
+  }
+
+  async readDefinition(network: string): Promise<NetworkDefinition | undefined> {
+    const cached = await this.readCache<NetworkDefinition>(network, 'definition');
+    if (cached) return cached;
+    const name = this.definitionName(network);
+    const response = await this.client.request<ConfigMap>('GET', `${this.base}/${name}`, { expect: [404] });
+    if (response.status === 404) return undefined;
+    return this.parseDefinition(network, response.body);
+  }
+
+  private async parseDefinition(network: string, configMap: ConfigMap): Promise<NetworkDefinition> {
+    try {
+      const definition = JSON.parse(configMap.data?.definition ?? '') as NetworkDefinition;
+      // Recorded definitions are immutable, so this node may trust its copy from now on.
+      await this.writeCache(network, 'definition', definition);
+      return definition;
+    } catch (error) {
+      throw new LeaseholdError('STORE_DATA_INVALID', CniCode.STORE_DATA_INVALID, `invalid definition ConfigMap ${this.options.namespace}/${configMap.metadata.name}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async createDefinition(network: string, definition: NetworkDefinition): Promise<NetworkDefinition> {
+    const name = this.definitionName(network);
+    const response = await this.client.request<ConfigMap>('POST', this.base, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, labels: this.labels(network, 'definition'), annotations: { [ANNOTATION_NETWORK]: network } },
+        data: { definition: JSON.stringify(definition) },
+        immutable: true,
+      },
+      expect: [409],
+    });
+    if (response.status !== 409) {
+      await this.writeCache(network, 'definition', definition);
+      return definition;
+    }
+    const existing = await this.client.request<ConfigMap>('GET', `${this.base}/${name}`);
+    return this.parseDefinition(network, existing.body);
+  }
+
+  async ping(): Promise<void> {
+    await this.client.request('GET', `${this.base}?limit=1`);
+  }
+}

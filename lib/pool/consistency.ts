@@ -1,0 +1,55 @@
+import { formatAddress } from '../ipam/address.js';
+import { type Owner, blockFirst, placeFromShard, shardInconsistencies } from '../ipam/shard.js';
+import type { ShardStore } from '../store/types.js';
+
+/** What a scan of every shard of a network found. */
+export interface ConsistencyReport {
+  network: string;
+  shards: number;
+  /** Every allocated address with its owner. */
+  allocations: Array<{ address: string; shard: string; owner: Owner }>;
+  /** Addresses recorded in more than one shard. */
+  duplicates: string[];
+  /** Set bits with no owner record: addresses nobody could release. */
+  bitsWithoutOwner: string[];
+  /** Owner records whose bit is clear: addresses that could be handed out twice. */
+  ownersWithoutBit: string[];
+  /** Shards whose subnet or block cannot be read. */
+  unreadable: string[];
+}
+
+export function isConsistent(report: ConsistencyReport): boolean {
+  return (
+    report.duplicates.length === 0 &&
+    report.bitsWithoutOwner.length === 0 &&
+    report.ownersWithoutBit.length === 0 &&
+    report.unreadable.length === 0
+  );
+}
+
+/** Reads every shard of a network and checks that bitmaps, owners and addresses agree. */
+export async function checkConsistency(store: ShardStore, network: string): Promise<ConsistencyReport> {
+  const report: ConsistencyReport = { network, shards: 0, allocations: [], duplicates: [], bitsWithoutOwner: [], ownersWithoutBit: [], unreadable: [] };
+  const seen = new Map<string, string>();
+  for (const key of await store.listShards(network)) {
+    const shard = await store.readShard(network, key);
+    if (!shard) continue;
+    report.shards++;
+    const place = placeFromShard(shard.data);
+    if (!place) {
+      report.unreadable.push(key);
+      continue;
+    }
+    const addressAt = (offset: number): string => formatAddress(place.family, blockFirst(place) + BigInt(offset));
+    const { bitsWithoutOwner, ownersWithoutBit } = shardInconsistencies(shard.data);
+    report.bitsWithoutOwner.push(...bitsWithoutOwner.map(addressAt));
+    report.ownersWithoutBit.push(...ownersWithoutBit.map(addressAt));
+    for (const [offset, owner] of Object.entries(shard.data.owners)) {
+      const address = addressAt(Number(offset));
+      if (seen.has(address)) report.duplicates.push(address);
+      seen.set(address, key);
+      report.allocations.push({ address, shard: key, owner });
+    }
+  }
+  return report;
+}
