@@ -78,6 +78,14 @@ export class StoreUnavailableError extends LeaseholdError {
   }
 }
 
+/** A lock asked for without waiting is held by someone else. Callers may try another shard. */
+export class LockBusyError extends StoreUnavailableError {
+  constructor(message: string, options?: LeaseholdErrorOptions) {
+    super(message, options);
+    this.name = 'LockBusyError';
+  }
+}
+
 /** A write lost a compare-and-swap: someone else changed the object since it was read. */
 export class ConflictError extends LeaseholdError {
   constructor(message: string, options?: LeaseholdErrorOptions) {

@@ -16,7 +16,9 @@ await build({
   minify: true,
   sourcemap: false,
   legalComments: 'none',
-  banner: { js: '#!/usr/bin/env node' },
+  // --use-openssl-ca: with Node's bundled roots, the first TLS context parses about 140
+  // certificates (30 ms here); the system store is read lazily. The cluster CA is always given.
+  banner: { js: '#!/usr/bin/env -S node --use-openssl-ca' },
   logLevel: 'warning',
 });
 await chmod(outfile, 0o755);

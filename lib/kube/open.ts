@@ -17,7 +17,7 @@ export function openKubeStore(config: KubernetesStoreConfig, host: HostConfig, e
   const store = new KubeStore({
     client,
     namespace: config.namespace ?? DEFAULT_NAMESPACE,
-    holder: `${nodeName}/${process.pid}`,
+    holder: nodeName,
     cacheDir: stateDir,
   });
   return {

@@ -7,12 +7,12 @@ import { networkSlug, shortHash } from '../store/names.js';
 import { acquireSocketLock } from '../store/socket-lock.js';
 import type { ShardLock, ShardStore, Versioned } from '../store/types.js';
 import type { KubeClient } from './client.js';
-import { acquireLease } from './lease.js';
+import { ShardLeases } from './lease.js';
 
 export const DEFAULT_NAMESPACE = 'leasehold';
 
 /** How long a writer waits for a shard held by another writer before answering code 11. */
-export const LOCK_WAIT_MS = 10_000;
+export const LOCK_WAIT_MS = 30_000;
 
 export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
@@ -39,7 +39,7 @@ interface ConfigMap {
 export interface KubeStoreOptions {
   client: KubeClient;
   namespace: string;
-  /** Identifies this writer in Leases: the node name and the process. */
+  /** Identifies this writer in Leases: the node name. */
   holder: string;
   /** Node-local directory for caches; every cached value is checked by the API server on write. */
   cacheDir: string;
@@ -55,10 +55,12 @@ export interface KubeStoreOptions {
 export class KubeStore implements ShardStore {
   private readonly client: KubeClient;
   private readonly base: string;
+  private readonly leases: ShardLeases;
 
   constructor(private readonly options: KubeStoreOptions) {
     this.client = options.client;
     this.base = `/api/v1/namespaces/${options.namespace}/configmaps`;
+    this.leases = new ShardLeases({ client: options.client, namespace: options.namespace, holder: options.holder, cacheDir: options.cacheDir });
   }
 
   get requestCount(): number {
@@ -172,20 +174,15 @@ export class KubeStore implements ShardStore {
     return keys;
   }
 
-  async lockShard(network: string, key: string): Promise<ShardLock> {
-    const wait = this.options.lockWaitMs ?? LOCK_WAIT_MS;
+  async lockShard(network: string, key: string, waitMs?: number): Promise<ShardLock> {
+    const wait = waitMs ?? this.options.lockWaitMs ?? LOCK_WAIT_MS;
     const name = this.shardName(network, key);
     // Processes of one node queue on a host-wide lock first, so they do not race for the Lease.
-    const releaseLocal = await acquireSocketLock(`leasehold-kube-${shortHash(`${this.options.namespace}\n${name}`, 32)}`, wait);
+    // The node name is part of the lock's name so that simulated nodes on one host stay apart.
+    const lockName = `leasehold-kube-${shortHash(`${this.options.holder}\n${this.options.namespace}\n${name}`, 32)}`;
+    const releaseLocal = await acquireSocketLock(lockName, wait);
     try {
-      const releaseLease = await acquireLease({
-        client: this.client,
-        namespace: this.options.namespace,
-        name,
-        holder: this.options.holder,
-        labels: this.labels(network, 'lease', key),
-        waitMs: wait,
-      });
+      const releaseLease = await this.leases.hold(name, this.labels(network, 'lease', key), wait);
       return {
         release: async () => {
           try {

@@ -278,13 +278,14 @@ export class Pool {
     place: ShardPlace,
     change: (shard: ShardData) => { data: ShardData; value: T } | { value: T } | undefined,
     beforeWrite?: () => Promise<void>,
+    lockWaitMs?: number,
   ): Promise<T | undefined> {
     const peek = this.store.readShardCached ?? this.store.readShard;
     let current: Versioned<ShardData> | undefined = await peek.call(this.store, this.network, key);
     const first = change(current?.data ?? newShard(this.network, place));
     if (first === undefined || !('data' in first)) return first?.value;
 
-    const lock = await this.store.lockShard(this.network, key);
+    const lock = await this.store.lockShard(this.network, key, lockWaitMs);
     const deadline = Date.now() + (this.options.conflictDeadlineMs ?? CONFLICT_DEADLINE_MS);
     let delay = FIRST_RETRY_DELAY_MS;
     let conflicts = 0;

@@ -14,10 +14,14 @@ import {
   withoutReservations,
 } from '../ipam/shard.js';
 import { candidateBlocks } from '../ipam/walk.js';
+import { LockBusyError } from '../errors.js';
 import { addressInUse, describeOwner, poolExhausted } from './errors.js';
 import type { Allocation, Pool } from './pool.js';
 
 /** The reservations of one ADD, so that a failure can undo them. */
+/** Busy shards remembered for the second, waiting pass of reserveAny. */
+const MAX_SKIPPED_SHARDS = 16;
+
 export class ReservationSession {
   private readonly done: Allocation[] = [];
 
@@ -34,22 +38,47 @@ export class ReservationSession {
     await this.pool.hints.write(this.pool.network, this.owner.containerId, this.owner.ifName, [...this.hintKeys]);
   }
 
+  /**
+   * Reserves any free address of the set. The first pass skips shards whose lock another writer
+   * holds, so concurrent callers spread over shards instead of queueing; a second pass waits for
+   * the shards skipped, in case they hold the only free addresses.
+   */
   async reserveAny(setIndex: number, set: AddressRange[]): Promise<Allocation> {
+    const skipped: Array<{ range: AddressRange; place: ShardPlace }> = [];
     for (const range of set) {
-      const available = availableIntervals(range);
-      for (const block of candidateBlocks(range.subnetFirst, available, this.pool.startBlock(range))) {
+      for (const block of candidateBlocks(range.subnetFirst, availableIntervals(range), this.pool.startBlock(range))) {
         const place = { ...placeOf(range, range.subnetFirst), block };
-        const key = shardKey(place);
-        const pieces = offsetsInShard(place, available);
-        const offset = await this.pool.updateShard(key, place, (shard) => {
-          const free = findFree(shard, pieces);
-          if (free === undefined) return undefined;
-          return { data: withReservation(shard, free, this.owner), value: free };
-        }, () => this.noteShard(key));
-        if (offset !== undefined) return this.record(setIndex, range, place, key, offset);
+        try {
+          const allocation = await this.tryShard(setIndex, range, place, 0);
+          if (allocation) return allocation;
+        } catch (error) {
+          if (!(error instanceof LockBusyError)) throw error;
+          if (skipped.length < MAX_SKIPPED_SHARDS) skipped.push({ range, place });
+        }
       }
     }
+    for (const { range, place } of skipped) {
+      const allocation = await this.tryShard(setIndex, range, place, undefined);
+      if (allocation) return allocation;
+    }
     throw poolExhausted(this.pool.network, setIndex, set.map(describeRange).join(', '));
+  }
+
+  private async tryShard(setIndex: number, range: AddressRange, place: ShardPlace, lockWaitMs: number | undefined): Promise<Allocation | undefined> {
+    const key = shardKey(place);
+    const pieces = offsetsInShard(place, availableIntervals(range));
+    const offset = await this.pool.updateShard(
+      key,
+      place,
+      (shard) => {
+        const free = findFree(shard, pieces);
+        if (free === undefined) return undefined;
+        return { data: withReservation(shard, free, this.owner), value: free };
+      },
+      () => this.noteShard(key),
+      lockWaitMs,
+    );
+    return offset === undefined ? undefined : this.record(setIndex, range, place, key, offset);
   }
 
   async reserveExact(setIndex: number, range: AddressRange, requested: RequestedAddress): Promise<Allocation> {

@@ -158,9 +158,9 @@ export class FileStore implements ShardStore, AttachmentHints {
     }
   }
 
-  async lockShard(network: string, key: string): Promise<ShardLock> {
+  async lockShard(network: string, key: string, waitMs = this.lockTimeoutMs): Promise<ShardLock> {
     const name = this.lockName(network, key);
-    const release = await acquireSocketLock(name, this.lockTimeoutMs);
+    const release = await acquireSocketLock(name, waitMs);
     this.held.add(name);
     return {
       release: async () => {

@@ -34,7 +34,7 @@ export class MemoryStore implements ShardStore, AttachmentHints {
     return [...this.shards.keys()].filter((id) => id.startsWith(`${network}\n`)).map((id) => id.slice(network.length + 1));
   }
 
-  async lockShard(network: string, key: string): Promise<ShardLock> {
+  async lockShard(network: string, key: string, _waitMs?: number): Promise<ShardLock> {
     const id = this.id(network, key);
     let release = (): void => undefined;
     const previous = this.locks.get(id) ?? Promise.resolve();

@@ -1,5 +1,5 @@
 import { type Server, createServer } from 'node:net';
-import { StoreUnavailableError } from '../errors.js';
+import { LockBusyError, StoreUnavailableError } from '../errors.js';
 
 const FIRST_RETRY_DELAY_MS = 1;
 const MAX_RETRY_DELAY_MS = 25;
@@ -25,7 +25,8 @@ function sleep(ms: number): Promise<void> {
 /**
  * Takes a host-wide mutex by binding a Linux abstract Unix socket. The kernel releases the name
  * the moment its process exits, however it exits, so a killed holder never leaves a stale lock;
- * a paused holder keeps it, and waiters time out instead of writing around it.
+ * a paused holder keeps it, and waiters time out instead of writing around it. A timeout of 0
+ * tries once and throws LockBusyError.
  *
  * NOTE: abstract socket names are scoped to a network namespace. Every process sharing a store
  * directory must run in the same one, as runtimes run CNI plugins (in the host namespace).
@@ -44,6 +45,7 @@ export async function acquireSocketLock(name: string, timeoutMs: number): Promis
       const held = server;
       return () => new Promise<void>((resolve) => held.close(() => resolve()));
     }
+    if (timeoutMs === 0) throw new LockBusyError(`lock ${name} is held by another plugin process`);
     if (Date.now() >= deadline) {
       throw new StoreUnavailableError(
         `timed out after ${timeoutMs} ms waiting for lock ${name}: another plugin process holds it; retry, and look for a hung leasehold process if this repeats`,

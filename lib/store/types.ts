@@ -37,8 +37,11 @@ export interface ShardStore {
   /** Keys of every shard the network has written. */
   listShards(network: string): Promise<string[]>;
 
-  /** Waits for the lock of one shard; throws StoreUnavailableError when the wait times out. */
-  lockShard(network: string, key: string): Promise<ShardLock>;
+  /**
+   * Waits for the lock of one shard; throws StoreUnavailableError when the wait times out. With
+   * `waitMs` 0 it tries once and throws LockBusyError when the lock is taken.
+   */
+  lockShard(network: string, key: string, waitMs?: number): Promise<ShardLock>;
 
   /** Reads the network's recorded definition; undefined when none is recorded yet. */
   readDefinition(network: string): Promise<NetworkDefinition | undefined>;
