@@ -78,7 +78,7 @@ export class StoreUnavailableError extends LeaseholdError {
   }
 }
 
-/** A lock asked for without waiting is held by someone else. Callers may try another shard. */
+/** A shard lock stayed taken for as long as the caller would wait. Callers may try another shard. */
 export class LockBusyError extends StoreUnavailableError {
   constructor(message: string, options?: LeaseholdErrorOptions) {
     super(message, options);

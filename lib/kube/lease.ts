@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LockBusyError, StoreUnavailableError } from '../errors.js';
+import { LockBusyError } from '../errors.js';
 import type { KubeClient } from './client.js';
 
 /**
@@ -19,13 +19,13 @@ export const MAX_HOLD_MS = 1_000;
  * After a node gives a Lease up, its own writers leave it alone this long, so that writers of
  * other nodes, polling every MAX_RETRY_DELAY_MS at most, get their turn.
  */
-export const YIELD_MS = 300;
+export const YIELD_MS = 500;
 
 /** A cached Lease is trusted only while this much of its duration remains. */
 const RENEW_MARGIN_MS = 1_500;
 
 const FIRST_RETRY_DELAY_MS = 5;
-const MAX_RETRY_DELAY_MS = 100;
+const MAX_RETRY_DELAY_MS = 50;
 
 interface Lease {
   metadata: { name: string; resourceVersion?: string; labels?: Record<string, string> };
@@ -192,7 +192,7 @@ export class ShardLeases {
       }
       if (waitMs === 0) throw new LockBusyError(`Lease ${this.options.namespace}/${name} is held by another node`);
       if (Date.now() >= deadline) {
-        throw new StoreUnavailableError(`timed out after ${waitMs} ms waiting for Lease ${this.options.namespace}/${name}, held by another node; retry`);
+        throw new LockBusyError(`timed out after ${waitMs} ms waiting for Lease ${this.options.namespace}/${name}, held by another node; retry`);
       }
       await sleep(delay + Math.random() * delay);
       delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);

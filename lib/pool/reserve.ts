@@ -22,6 +22,12 @@ import type { Allocation, Pool } from './pool.js';
 /** Busy shards remembered for the second, waiting pass of reserveAny. */
 const MAX_SKIPPED_SHARDS = 16;
 
+/** How long the second pass waits for one busy shard before it tries the next. */
+const BUSY_SHARD_WAIT_MS = 250;
+
+/** How long the second pass goes on before the ADD answers code 11. */
+const SKIPPED_SHARDS_WAIT_MS = 30_000;
+
 export class ReservationSession {
   private readonly done: Allocation[] = [];
 
@@ -57,9 +63,18 @@ export class ReservationSession {
         }
       }
     }
-    for (const { range, place } of skipped) {
-      const allocation = await this.tryShard(setIndex, range, place, undefined);
-      if (allocation) return allocation;
+    // Rotate over the busy shards with short waits rather than queue behind one of them.
+    const deadline = Date.now() + SKIPPED_SHARDS_WAIT_MS;
+    while (skipped.length > 0) {
+      for (const entry of [...skipped]) {
+        try {
+          const allocation = await this.tryShard(setIndex, entry.range, entry.place, BUSY_SHARD_WAIT_MS);
+          if (allocation) return allocation;
+          skipped.splice(skipped.indexOf(entry), 1);
+        } catch (error) {
+          if (!(error instanceof LockBusyError) || Date.now() > deadline) throw error;
+        }
+      }
     }
     throw poolExhausted(this.pool.network, setIndex, set.map(describeRange).join(', '));
   }

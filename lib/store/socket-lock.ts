@@ -47,7 +47,7 @@ export async function acquireSocketLock(name: string, timeoutMs: number): Promis
     }
     if (timeoutMs === 0) throw new LockBusyError(`lock ${name} is held by another plugin process`);
     if (Date.now() >= deadline) {
-      throw new StoreUnavailableError(
+      throw new LockBusyError(
         `timed out after ${timeoutMs} ms waiting for lock ${name}: another plugin process holds it; retry, and look for a hung leasehold process if this repeats`,
       );
     }

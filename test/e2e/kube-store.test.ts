@@ -1,8 +1,10 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError } from '../../lib/errors.js';
 import { KubeStore } from '../../lib/kube/store.js';
+import { newShard, withReservation } from '../../lib/ipam/shard.js';
 import { checkConsistency, isConsistent } from '../../lib/pool/consistency.js';
-import { type LocalCluster, createNamespace, scratchDir, simulatedNode, startCluster } from './support/cluster.js';
+import { type LocalCluster, createNamespace, restartApiServer, scratchDir, simulatedNode, startCluster } from './support/cluster.js';
 import { addressesOf, runPluginProcess, withConcurrency } from './support/plugin-process.js';
 import { requireSystem } from './support/system.js';
 
@@ -65,5 +67,110 @@ describe('Kubernetes store through the plugin binary', () => {
     const after = await checkConsistency(inspector(), networkName('wide'));
     expect(isConsistent(after)).toBe(true);
     expect(after.allocations).toEqual([]);
+  });
+});
+
+function nodes(count: number, prefix: string): Array<{ hostConfig: string }> {
+  return Array.from({ length: count }, (_, i) => simulatedNode(root, `${prefix}-${i}`, cluster.kubeconfig, NAMESPACE));
+}
+
+describe('Kubernetes store under failure', () => {
+  it('hands out exactly the range size under concurrency', { timeout: 300_000 }, async () => {
+    const hosts = nodes(4, 'small');
+    const conf = netconf('small', [[{ subnet: '10.42.0.0/28' }]]);
+    const exits = await withConcurrency(
+      16,
+      Array.from({ length: 30 }, (_, i) => () => runPluginProcess({ command: 'ADD', containerId: `s${i}`, netconf: conf, hostConfig: (hosts[i % 4] as { hostConfig: string }).hostConfig })),
+    );
+    const succeeded = exits.filter((exit) => exit.code === 0);
+    const codes = exits.filter((exit) => exit.code !== 0).map((exit) => exit.json?.code);
+    expect(succeeded).toHaveLength(13);
+    expect(codes).toEqual(Array(17).fill(100));
+    expect(new Set(succeeded.flatMap(addressesOf)).size).toBe(13);
+    const report = await checkConsistency(inspector(), networkName('small'));
+    expect(isConsistent(report)).toBe(true);
+    expect(report.allocations).toHaveLength(13);
+  });
+
+  it('survives SIGKILL at random points of ADD and DEL', { timeout: 600_000 }, async () => {
+    const hosts = nodes(4, 'kill');
+    const conf = netconf('kill', [[{ subnet: '10.43.0.0/22' }]]);
+    const host = (i: number): string => (hosts[i % 4] as { hostConfig: string }).hostConfig;
+    const ids = Array.from({ length: 80 }, (_, i) => `k${i}`);
+    const killAt = (): number => Math.floor(Math.random() * 400);
+    await withConcurrency(16, ids.map((id, i) => () => runPluginProcess({ command: 'ADD', containerId: id, netconf: conf, hostConfig: host(i) }, killAt())));
+
+    const afterKills = await checkConsistency(inspector(), networkName('kill'));
+    expect(isConsistent(afterKills)).toBe(true);
+    for (const entry of afterKills.allocations) expect(ids).toContain(entry.owner.containerId);
+
+    // The runtime retries every ADD it saw fail: each container ends with exactly one address.
+    const retried = await withConcurrency(16, ids.map((id, i) => () => runPluginProcess({ command: 'ADD', containerId: id, netconf: conf, hostConfig: host(i) })));
+    expect(retried.filter((exit) => exit.code !== 0).map((exit) => exit.stdout)).toEqual([]);
+    const settled = await checkConsistency(inspector(), networkName('kill'));
+    expect(isConsistent(settled)).toBe(true);
+    expect(settled.allocations.map((entry) => entry.owner.containerId).sort()).toEqual([...ids].sort());
+    const held = new Map(settled.allocations.map((entry) => [entry.owner.containerId, entry.address]));
+    retried.forEach((exit, i) => expect(addressesOf(exit)).toEqual([held.get(ids[i] as string)]));
+
+    await withConcurrency(16, ids.map((id, i) => () => runPluginProcess({ command: 'DEL', containerId: id, netconf: conf, hostConfig: host(i) }, killAt())));
+    const dels = await withConcurrency(16, ids.map((id, i) => () => runPluginProcess({ command: 'DEL', containerId: id, netconf: conf, hostConfig: host(i) })));
+    expect(dels.filter((exit) => exit.code !== 0).map((exit) => exit.stdout)).toEqual([]);
+    const empty = await checkConsistency(inspector(), networkName('kill'));
+    expect(isConsistent(empty)).toBe(true);
+    expect(empty.allocations).toEqual([]);
+  });
+
+  it('rejects the write of a holder stalled past its Lease', { timeout: 60_000 }, async () => {
+    const network = networkName('stall');
+    const place = { family: 4 as const, subnetFirst: 0x0a2c0000n, prefixLength: 24, block: 0n };
+    const key = 'v4-0a2c0000-24-0';
+    const owner = (id: string) => ({ containerId: id, ifName: 'eth0', allocatedAt: new Date().toISOString() });
+    const stalled = new KubeStore({ client: cluster.client, namespace: NAMESPACE, holder: 'node-stalled', cacheDir: scratchDir('leasehold-stalled-') });
+    const next = new KubeStore({ client: cluster.client, namespace: NAMESPACE, holder: 'node-next', cacheDir: scratchDir('leasehold-next-') });
+
+    const stalledLock = await stalled.lockShard(network, key);
+    const base = await stalled.readShard(network, key);
+    expect(base).toBeUndefined();
+
+    // The next writer waits for the stalled holder's Lease to expire, then writes.
+    const started = Date.now();
+    const nextLock = await next.lockShard(network, key);
+    expect(Date.now() - started).toBeGreaterThan(1_000);
+    await next.writeShard(network, key, withReservation(newShard(network, place), 5, owner('next')), undefined);
+    await nextLock.release();
+
+    // The stalled holder wakes up and writes on its old read: the API server refuses it.
+    const stale = withReservation(newShard(network, place), 5, owner('stalled'));
+    await expect(stalled.writeShard(network, key, stale, base?.version)).rejects.toBeInstanceOf(ConflictError);
+    await stalledLock.release();
+
+    const stored = await next.readShard(network, key);
+    expect(stored?.data.owners['5']?.containerId).toBe('next');
+  });
+
+  it('keeps every allocation across an API server restart', { timeout: 600_000 }, async () => {
+    const hosts = nodes(4, 'restart');
+    const conf = netconf('restart', [[{ subnet: '10.45.0.0/22' }]]);
+    const host = (i: number): string => (hosts[i % 4] as { hostConfig: string }).hostConfig;
+    const before = await withConcurrency(8, Array.from({ length: 20 }, (_, i) => () => runPluginProcess({ command: 'ADD', containerId: `r${i}`, netconf: conf, hostConfig: host(i) })));
+    expect(before.every((exit) => exit.code === 0)).toBe(true);
+
+    const ids = Array.from({ length: 60 }, (_, i) => `r${i + 20}`);
+    const during = withConcurrency(6, ids.map((id, i) => () => runPluginProcess({ command: 'ADD', containerId: id, netconf: conf, hostConfig: host(i) })));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    restartApiServer();
+    const exits = await during;
+    for (const exit of exits) {
+      if (exit.code !== 0) expect(exit.json?.code).toBe(11);
+    }
+
+    const retried = await withConcurrency(6, ids.map((id, i) => () => runPluginProcess({ command: 'ADD', containerId: id, netconf: conf, hostConfig: host(i) })));
+    expect(retried.filter((exit) => exit.code !== 0).map((exit) => exit.stdout)).toEqual([]);
+    const report = await checkConsistency(inspector(), networkName('restart'));
+    expect(isConsistent(report)).toBe(true);
+    expect(report.allocations).toHaveLength(80);
+    const stored = new Map(report.allocations.map((entry) => [entry.owner.containerId, entry.address]));
+    before.forEach((exit, i) => expect(stored.get(`r${i}`)).toBe(addressesOf(exit)[0]));
   });
 });
