@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need and is missing: the reference CNI plugins and iproute2
-# from Debian's packages, and cnitool built from its Go module into the tool cache.
+# from Debian's packages, cnitool built from its Go module into the tool cache, and the local
+# control plane's kube-apiserver and etcd (several minutes on the first run).
 set -euo pipefail
 
 CNI_VERSION=v1.2.3
@@ -29,3 +30,6 @@ if [[ ! -x "$tool_dir/cnitool" || "$(cat "$tool_dir/cnitool.version" 2>/dev/null
   fi
   echo "$CNI_VERSION" >"$tool_dir/cnitool.version"
 fi
+
+# The local control plane (kube-apiserver and etcd from Go modules); a no-op once built.
+bash "$(dirname "$0")/../test/cluster/cluster.sh" build

@@ -59,12 +59,25 @@ When('the runtime calls {word} for container {string} interface {string} on {str
   this.callFor(command, container, network, ifName);
 });
 
+Given('the network {string} is redefined with the range set {string}', function (this: PluginWorld, network: string, subnets: string) {
+  this.networks.set(network, { ranges: [subnets.split(',').map((subnet) => ({ subnet: subnet.trim() }))] });
+});
+
+When('node {string} calls ADD for containers {string} to {string} on {string}', function (this: PluginWorld, node: string, first: string, last: string, network: string) {
+  this.node = node;
+  addRange(this, first, last, network);
+});
+
 When('the runtime calls ADD for containers {string} to {string} on {string}', function (this: PluginWorld, first: string, last: string, network: string) {
+  addRange(this, first, last, network);
+});
+
+function addRange(world: PluginWorld, first: string, last: string, network: string): void {
   const prefix = first.replace(/\d+$/, '');
   const from = Number(first.slice(prefix.length));
   const to = Number(last.slice(prefix.length));
-  for (let i = from; i <= to; i++) this.callFor('ADD', `${prefix}${i}`, network);
-});
+  for (let i = from; i <= to; i++) world.callFor('ADD', `${prefix}${i}`, network);
+}
 
 When('the runtime calls CHECK for container {string} on {string} with the ADD result', function (this: PluginWorld, container: string, network: string) {
   this.extra = { ...this.extra, prevResult: this.results.get(`${container}/${network}/eth0`)?.json };

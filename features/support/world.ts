@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { After, Before, World, setWorldConstructor } from '@cucumber/cucumber';
@@ -24,16 +24,39 @@ export class PluginWorld extends World {
   /** Extra top-level configuration keys for the next call, such as runtimeConfig. */
   extra: Record<string, unknown> = {};
   cniArgs = '';
+  /** Set by Kubernetes scenarios: host configuration files of the simulated nodes. */
+  kube: { kubeconfig: string; namespace: string; suffix: string; nodes: Map<string, string> } | undefined;
+  node = 'node-1';
+
+  /** The network name as stored: Kubernetes scenarios share a cluster, so names get a suffix. */
+  storedName(network: string): string {
+    return this.kube ? `${network}-${this.kube.suffix}` : network;
+  }
+
+  hostConfig(): string {
+    if (!this.kube) return join(this.dir, 'host.conf');
+    let path = this.kube.nodes.get(this.node);
+    if (!path) {
+      const stateDir = join(this.dir, this.node);
+      mkdirSync(stateDir, { recursive: true });
+      path = join(stateDir, 'leasehold.conf');
+      const store = { type: 'kubernetes', kubeconfig: this.kube.kubeconfig, namespace: this.kube.namespace };
+      writeFileSync(path, JSON.stringify({ store, nodeName: this.node, stateDir }));
+      this.kube.nodes.set(this.node, path);
+    }
+    return path;
+  }
 
   netconf(network: string): Record<string, unknown> {
     const ipam = this.networks.get(network);
     if (!ipam) throw new Error(`network "${network}" is not defined in this scenario`);
+    const store = this.kube ? {} : { store: { type: 'file', dir: join(this.dir, 'store') } };
     return {
       cniVersion: this.cniVersion,
-      name: network,
+      name: this.storedName(network),
       type: 'bridge',
       ...this.extra,
-      ipam: { type: 'leasehold', store: { type: 'file', dir: join(this.dir, 'store') }, ...ipam },
+      ipam: { type: 'leasehold', ...store, ...ipam },
     };
   }
 
@@ -45,7 +68,7 @@ export class PluginWorld extends World {
       timeout: 30_000,
       env: {
         PATH: process.env.PATH,
-        LEASEHOLD_CONFIG_FILE: join(this.dir, 'host.conf'),
+        LEASEHOLD_CONFIG_FILE: this.hostConfig(),
         CNI_COMMAND: command,
         CNI_PATH: '/opt/cni/bin',
         ...env,

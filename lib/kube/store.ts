@@ -162,10 +162,10 @@ export class KubeStore implements ShardStore {
     do {
       const query = `?labelSelector=${selector}&limit=500${token ? `&continue=${encodeURIComponent(token)}` : ''}`;
       // Metadata only: the keys are in the labels, and full shards can be hundreds of KiB each.
-      const response = await this.client.request<{ items: ConfigMap[]; metadata?: { continue?: string } }>('GET', `${this.base}${query}`, {
+      const response = await this.client.request<{ items?: ConfigMap[] | null; metadata?: { continue?: string } }>('GET', `${this.base}${query}`, {
         accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
       });
-      for (const item of response.body.items) {
+      for (const item of response.body.items ?? []) {
         const key = item.metadata.labels?.[LABELS.shard];
         if (key) keys.push(key);
       }
