@@ -40,6 +40,8 @@ function sleep(ms: number): Promise<void> {
 export class KubeClient {
   /** Number of HTTP requests sent, for the benchmark and debug logs. */
   requests = 0;
+  /** Body of the last response as text, for endpoints that do not answer JSON. */
+  lastText = '';
   private readonly agent: Agent | HttpAgent;
 
   constructor(
@@ -73,6 +75,7 @@ export class KubeClient {
 
   private check<T>(method: string, path: string, response: { status: number; text: string }, expected: number[]): Response<T> {
     const { status, text } = response;
+    this.lastText = text;
     let body: unknown;
     try {
       body = text === '' ? undefined : JSON.parse(text);

@@ -9,11 +9,8 @@ import type { KubeClient } from './client.js';
  */
 export const LEASE_DURATION_SECONDS = 3;
 
-/**
- * How long a node keeps a shard's Lease across consecutive writes before it deletes it to give
- * writers on other nodes their turn. Within it, a node's writes cost no Lease requests.
- */
-export const MAX_HOLD_MS = 1_000;
+/** Annotation by which a writer of another node asks the holder to give a Lease up. */
+export const WANTED_BY_ANNOTATION = 'leasehold.io/wanted-by';
 
 /**
  * After a node gives a Lease up, its own writers leave it alone this long, so that writers of
@@ -28,7 +25,7 @@ const FIRST_RETRY_DELAY_MS = 5;
 const MAX_RETRY_DELAY_MS = 50;
 
 interface Lease {
-  metadata: { name: string; resourceVersion?: string; labels?: Record<string, string> };
+  metadata: { name: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     holderIdentity?: string;
     leaseDurationSeconds?: number;
@@ -46,8 +43,8 @@ interface HeldLease {
   transitions: number;
 }
 
-/** What a node remembers of a shard's Lease: held, or given up at a time. */
-type Remembered = HeldLease | { releasedAt: number };
+/** What a node remembers of a shard's Lease: held by it, given up at a time, or held elsewhere. */
+type Remembered = HeldLease | { releasedAt: number } | { heldElsewhereUntil: number };
 
 /** RFC 3339 time with microseconds, the MicroTime format Leases use. */
 function microTime(ms: number): string {
@@ -77,6 +74,12 @@ export interface ShardLeasesOptions {
 /**
  * coordination.k8s.io/v1 Leases scoped to one shard, held per node. Callers must already hold
  * the node-local lock of the shard, so one process of the node at a time uses a Lease.
+ *
+ * A node keeps a Lease across its writes and renews it while it writes, so a node writing to
+ * its own shard pays no Lease request per write. A writer of another node that needs the shard
+ * annotates the Lease; the holder notices at its next renewal, which then fails its
+ * compare-and-swap, deletes the Lease and stands back for YIELD_MS. An idle holder's Lease
+ * simply expires.
  *
  * A Lease only keeps writers of different nodes from colliding. It is no fence, because a paused
  * holder can outlive it, so every shard write is a compare-and-swap on resourceVersion as well.
@@ -125,48 +128,61 @@ export class ShardLeases {
   }
 
   /**
-   * Holds the shard's Lease for one write. `waitMs` 0 tries once and throws LockBusyError when
-   * another node holds it; otherwise waits up to `waitMs`, then throws StoreUnavailableError.
-   * The returned function ends the write; it deletes the Lease once the node has held it for
-   * MAX_HOLD_MS.
+   * Holds the shard's Lease for one write. `waitMs` 0 tries once; when another node holds it,
+   * this throws LockBusyError, also once `waitMs` has passed. The returned function ends the
+   * write and keeps the Lease for the node's next writer.
    */
   async hold(name: string, labels: Record<string, string>, waitMs: number): Promise<() => Promise<void>> {
-    const now = Date.now();
-    const remembered = await this.remembered(name);
-    let cached: HeldLease | undefined;
-    if (remembered && 'releasedAt' in remembered) {
-      const wait = remembered.releasedAt + YIELD_MS - now;
-      if (wait > 0) {
-        if (waitMs < wait) throw new LockBusyError(`Lease ${this.options.namespace}/${name} was just given up by this node; other nodes go first`);
-        await sleep(wait);
-      }
-    } else if (remembered) {
-      cached = remembered;
-      if (cached.renewedAt + this.duration * 1000 - RENEW_MARGIN_MS > now) return () => this.finish(name, remembered);
-    }
-    const held = await this.acquire(name, labels, waitMs, cached);
-    await this.remember(name, held);
-    return () => this.finish(name, held);
-  }
-
-  private async finish(name: string, held: HeldLease): Promise<void> {
-    if (Date.now() - held.acquiredAt < MAX_HOLD_MS) return;
-    await this.remember(name, { releasedAt: Date.now() });
-    // Deleting with a precondition removes the Lease only if nobody took it over meanwhile.
-    await this.options.client
-      .request('DELETE', `${this.base}/${name}`, { body: { preconditions: { resourceVersion: held.version } }, expect: [404, 409] })
-      .catch(() => undefined);
-  }
-
-  private async acquire(name: string, labels: Record<string, string>, waitMs: number, cached: HeldLease | undefined): Promise<HeldLease> {
-    const client = this.options.client;
     const deadline = Date.now() + waitMs;
+    const remembered = await this.remembered(name);
+    let renewable: HeldLease | undefined;
+    if (remembered && 'heldElsewhereUntil' in remembered) {
+      // Seen held by another node a moment ago: a caller that will not wait skips it unasked.
+      if (waitMs === 0 && remembered.heldElsewhereUntil > Date.now()) throw new LockBusyError(`Lease ${this.options.namespace}/${name} is held by another node`);
+    } else if (remembered && 'releasedAt' in remembered) {
+      await this.standBack(name, remembered.releasedAt, deadline);
+    } else if (remembered) {
+      if (remembered.renewedAt + this.duration * 1000 - RENEW_MARGIN_MS > Date.now()) return async () => undefined;
+      renewable = remembered;
+    }
+    const held = await this.acquire(name, labels, deadline, waitMs, renewable);
+    await this.remember(name, held);
+    return async () => undefined;
+  }
+
+  private async standBack(name: string, releasedAt: number, deadline: number): Promise<void> {
+    const wait = releasedAt + YIELD_MS - Date.now();
+    if (wait <= 0) return;
+    if (Date.now() + wait > deadline) throw new LockBusyError(`Lease ${this.options.namespace}/${name} was just given up by this node; other nodes go first`);
+    await sleep(wait);
+  }
+
+  /** Gives the Lease up because another node asked for it; only if it is still ours. */
+  private async yieldLease(name: string, lease: Lease): Promise<void> {
+    await this.remember(name, { releasedAt: Date.now() });
+    await this.options.client.request('DELETE', `${this.base}/${name}`, {
+      body: { preconditions: { resourceVersion: lease.metadata.resourceVersion } },
+      expect: [404, 409],
+    });
+  }
+
+  /** Asks the holder to give the Lease up at its next renewal. */
+  private async askFor(name: string, lease: Lease): Promise<void> {
+    if (lease.metadata.annotations?.[WANTED_BY_ANNOTATION] === this.options.holder) return;
+    const annotations = { ...lease.metadata.annotations, [WANTED_BY_ANNOTATION]: this.options.holder };
+    const body = { ...lease, metadata: { ...lease.metadata, annotations } };
+    await this.options.client.request('PUT', `${this.base}/${name}`, { body, expect: [404, 409] });
+  }
+
+  private async acquire(name: string, labels: Record<string, string>, deadline: number, waitMs: number, cached: HeldLease | undefined): Promise<HeldLease> {
+    const client = this.options.client;
     let delay = FIRST_RETRY_DELAY_MS;
     let renewable = cached;
     for (;;) {
       const now = Date.now();
       if (renewable) {
-        // This node held it a moment ago: renew by compare-and-swap, without reading it first.
+        // This node holds it: renew by compare-and-swap, without reading it first. A conflict
+        // means another node has annotated it, or taken it over after it expired.
         const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, labels, resourceVersion: renewable.version }, spec: this.spec(renewable.acquiredAt, now, renewable.transitions) };
         const renewed = await client.request<Lease>('PUT', `${this.base}/${name}`, { body, expect: [404, 409] });
         if (renewed.status === 200) return { ...renewable, version: renewed.body.metadata.resourceVersion ?? '', renewedAt: now };
@@ -180,17 +196,29 @@ export class ShardLeases {
 
       const current = await client.request<Lease>('GET', `${this.base}/${name}`, { expect: [404] });
       if (current.status === 200) {
-        const ours = current.body.spec.holderIdentity === this.options.holder;
-        if (ours || isExpired(current.body, now)) {
-          const transitions = (current.body.spec.leaseTransitions ?? 0) + (ours ? 0 : 1);
-          const takeover = { ...current.body, spec: this.spec(now, now, transitions) };
+        const lease = current.body;
+        const ours = lease.spec.holderIdentity === this.options.holder;
+        const wanted = lease.metadata.annotations?.[WANTED_BY_ANNOTATION];
+        if (ours && wanted && wanted !== this.options.holder) {
+          await this.yieldLease(name, lease);
+          await this.standBack(name, Date.now(), deadline);
+        } else if (ours || isExpired(lease, now)) {
+          const transitions = (lease.spec.leaseTransitions ?? 0) + (ours ? 0 : 1);
+          const annotations = { ...lease.metadata.annotations };
+          delete annotations[WANTED_BY_ANNOTATION];
+          const takeover = { ...lease, metadata: { ...lease.metadata, annotations }, spec: this.spec(now, now, transitions) };
           const updated = await client.request<Lease>('PUT', `${this.base}/${name}`, { body: takeover, expect: [409] });
           if (updated.status === 200) return { version: updated.body.metadata.resourceVersion ?? '', acquiredAt: now, renewedAt: now, transitions };
-        } else if (waitMs === 0) {
-          throw new LockBusyError(`Lease ${this.options.namespace}/${name} is held by ${current.body.spec.holderIdentity}`);
+        } else {
+          // A caller that will not wait moves on to another shard, so it does not ask.
+          if (waitMs === 0) {
+            const renewed = Date.parse(lease.spec.renewTime ?? '') || now;
+            await this.remember(name, { heldElsewhereUntil: Math.min(renewed, now) + (lease.spec.leaseDurationSeconds ?? this.duration) * 1000 });
+            throw new LockBusyError(`Lease ${this.options.namespace}/${name} is held by ${lease.spec.holderIdentity}`);
+          }
+          await this.askFor(name, lease);
         }
       }
-      if (waitMs === 0) throw new LockBusyError(`Lease ${this.options.namespace}/${name} is held by another node`);
       if (Date.now() >= deadline) {
         throw new LockBusyError(`timed out after ${waitMs} ms waiting for Lease ${this.options.namespace}/${name}, held by another node; retry`);
       }

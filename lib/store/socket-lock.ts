@@ -4,6 +4,12 @@ import { LockBusyError, StoreUnavailableError } from '../errors.js';
 const FIRST_RETRY_DELAY_MS = 1;
 const MAX_RETRY_DELAY_MS = 25;
 
+/**
+ * What a wait of 0 means for a host-wide lock: its holder finishes within milliseconds, so
+ * waiting this long is cheaper than moving to another shard.
+ */
+export const BRIEF_WAIT_MS = 300;
+
 function tryListen(name: string): Promise<Server | undefined> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -25,14 +31,14 @@ function sleep(ms: number): Promise<void> {
 /**
  * Takes a host-wide mutex by binding a Linux abstract Unix socket. The kernel releases the name
  * the moment its process exits, however it exits, so a killed holder never leaves a stale lock;
- * a paused holder keeps it, and waiters time out instead of writing around it. A timeout of 0
- * tries once and throws LockBusyError.
+ * a paused holder keeps it, and waiters time out with LockBusyError instead of writing around
+ * it. A timeout of 0 waits BRIEF_WAIT_MS.
  *
  * NOTE: abstract socket names are scoped to a network namespace. Every process sharing a store
  * directory must run in the same one, as runtimes run CNI plugins (in the host namespace).
  */
 export async function acquireSocketLock(name: string, timeoutMs: number): Promise<() => Promise<void>> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + (timeoutMs === 0 ? BRIEF_WAIT_MS : timeoutMs);
   let delay = FIRST_RETRY_DELAY_MS;
   for (;;) {
     let server: Server | undefined;
@@ -45,7 +51,6 @@ export async function acquireSocketLock(name: string, timeoutMs: number): Promis
       const held = server;
       return () => new Promise<void>((resolve) => held.close(() => resolve()));
     }
-    if (timeoutMs === 0) throw new LockBusyError(`lock ${name} is held by another plugin process`);
     if (Date.now() >= deadline) {
       throw new LockBusyError(
         `timed out after ${timeoutMs} ms waiting for lock ${name}: another plugin process holds it; retry, and look for a hung leasehold process if this repeats`,

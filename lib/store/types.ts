@@ -38,8 +38,9 @@ export interface ShardStore {
   listShards(network: string): Promise<string[]>;
 
   /**
-   * Waits for the lock of one shard; throws StoreUnavailableError when the wait times out. With
-   * `waitMs` 0 it tries once and throws LockBusyError when the lock is taken.
+   * Waits for the lock of one shard; throws LockBusyError, a StoreUnavailableError, when the
+   * wait times out. With `waitMs` 0 it waits only briefly for writers on this node and not at all
+   * for writers on other nodes.
    */
   lockShard(network: string, key: string, waitMs?: number): Promise<ShardLock>;
 
