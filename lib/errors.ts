@@ -94,6 +94,14 @@ export class ConflictError extends LeaseholdError {
   }
 }
 
+/** An attachment hint cannot be read; callers fall back to scanning the network's shards. */
+export class HintUnreadableError extends LeaseholdError {
+  constructor(message: string, options?: LeaseholdErrorOptions) {
+    super('HINT_UNREADABLE', CniCode.STORE_DATA_INVALID, message, options);
+    this.name = 'HintUnreadableError';
+  }
+}
+
 /** Wraps anything that is not a LeaseholdError so the boundary can report it. */
 export function toLeaseholdError(error: unknown): LeaseholdError {
   if (error instanceof LeaseholdError) return error;

@@ -1,5 +1,6 @@
 // Runs the built plugin on every example NetworkAttachmentDefinition the way a runtime does:
-// ADD for three pods, CHECK, DEL for one, ADD for a fourth pod, then a GC that keeps two, all
+// ADD for three pods, ADD again for the first, DEL for one, ADD for a fourth pod, then for 1.1.0
+// networks a GC that keeps two and a STATUS, all
 // against the embedded file store in a scratch directory. Prints what each pod got.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';

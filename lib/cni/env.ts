@@ -43,6 +43,21 @@ export function parseCniArgs(text: string): Map<string, string> {
   return args;
 }
 
+/** Container IDs as the CNI specification allows them: alphanumerics, then also _ . - */
+const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Linux interface names: at most 15 bytes, no "/", ":" or white space, not "." or "..". */
+function checkIdentifiers(env: NodeJS.ProcessEnv): void {
+  const id = env.CNI_CONTAINERID ?? '';
+  if (!CONTAINER_ID.test(id) || id.length > 1024) {
+    throw invalid(`invalid CNI_CONTAINERID "${id.slice(0, 80)}": use letters and digits, then also "_", "." or "-", at most 1024 characters`);
+  }
+  const ifName = env.CNI_IFNAME ?? '';
+  if (Buffer.byteLength(ifName) > 15 || /[/:\s]/.test(ifName) || ifName === '.' || ifName === '..') {
+    throw invalid(`invalid CNI_IFNAME "${ifName.slice(0, 80)}": use at most 15 bytes, without "/", ":" or white space`);
+  }
+}
+
 /**
  * Reads and checks the CNI environment. Every missing variable is reported in one error, so a
  * runtime author fixes them all at once.
@@ -60,6 +75,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): CniEnvironment {
   if (missing.length > 0) {
     throw invalid(`missing environment variables for ${known}: ${missing.join(', ')}`);
   }
+  if (known !== 'VERSION' && known !== 'GC' && known !== 'STATUS') checkIdentifiers(env);
   return {
     command: known,
     containerId: env.CNI_CONTAINERID ?? '',

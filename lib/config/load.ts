@@ -58,7 +58,10 @@ export function decodeStdin(text: string): Record<string, unknown> {
 export function versionOf(raw: Record<string, unknown>): string {
   const version = raw.cniVersion;
   if (version === undefined || version === '') return '0.1.0';
-  return typeof version === 'string' ? version : String(version);
+  if (typeof version !== 'string') {
+    throw new LeaseholdError('INCOMPATIBLE_VERSION', CniCode.INCOMPATIBLE_VERSION, `invalid cniVersion ${JSON.stringify(version)}: write it as a string, such as "1.0.0"`);
+  }
+  return version;
 }
 
 export interface LoadOptions {
@@ -70,7 +73,15 @@ export interface LoadOptions {
 }
 
 /** Checks a decoded configuration, reporting every problem at once with its path. */
+/** Keys of the ipam section that only ADD, CHECK, GC and STATUS need. */
+const ADDRESS_KEYS = ['ranges', 'subnet', 'rangeStart', 'rangeEnd', 'gateway', 'range', 'range_start', 'range_end', 'ipRanges', 'exclude', 'routes', 'dns', 'resolvConf'];
+
 export function loadConfig(raw: Record<string, unknown>, host: HostConfig, options: LoadOptions = {}): PluginConfig {
+  if (options.lenientRanges && raw.ipam !== null && typeof raw.ipam === 'object') {
+    const ipam = { ...(raw.ipam as Record<string, unknown>) };
+    for (const key of ADDRESS_KEYS) delete ipam[key];
+    raw = { ...raw, ipam };
+  }
   const parsed = netConfSchema.safeParse(raw);
   if (!parsed.success) {
     throw new InvalidConfigError(
@@ -81,7 +92,7 @@ export function loadConfig(raw: Record<string, unknown>, host: HostConfig, optio
   const ipam = netconf.ipam;
   const problems: ConfigProblem[] = [];
   const rangeProblems: ConfigProblem[] = [];
-  const rangeSets = resolveRangeSets(ipam, rangeProblems);
+  const rangeSets = options.lenientRanges ? [] : resolveRangeSets(ipam, rangeProblems);
   if (!options.lenientRanges) problems.push(...rangeProblems);
   const routes = checkRoutes(ipam, problems);
   const dns = readDns(ipam, problems);
@@ -119,10 +130,17 @@ function uniqueProblems(problems: ConfigProblem[]): ConfigProblem[] {
   });
 }
 
+/** Keys of the ipam section that Leasehold reads. */
+const KNOWN_KEYS = new Set(['type', ...ADDRESS_KEYS, 'network_name', 'store', 'log_file', 'log_level']);
+
 function collectWarnings(ipam: IpamConfig): string[] {
-  return WHEREABOUTS_STORAGE_KEYS.filter((key) => key in ipam).map(
+  const storage = WHEREABOUTS_STORAGE_KEYS.filter((key) => key in ipam).map(
     (key) => `ignoring whereabouts storage key ipam.${key}: Leasehold keeps allocations in its own store (ipam.store)`,
   );
+  const unknown = Object.keys(ipam)
+    .filter((key) => !KNOWN_KEYS.has(key) && !WHEREABOUTS_STORAGE_KEYS.includes(key))
+    .map((key) => `ignoring unknown key ipam.${key}`);
+  return [...storage, ...unknown];
 }
 
 function checkRoutes(ipam: IpamConfig, problems: ConfigProblem[]): Route[] {
@@ -193,6 +211,8 @@ export function parseResolvConf(text: string): Dns {
 /** A requested address and where it came from, for messages. */
 export interface RequestedAddress extends IpAddress {
   source: string;
+  /** The prefix length the request carried, if any; it must match the range's. */
+  prefixLength?: number;
 }
 
 /**
@@ -218,7 +238,9 @@ export function requestedAddresses(netconf: NetConf, cniArgs: Map<string, string
     }
     const value = 'value' in address ? address.value : address.address;
     if (addresses.some((seen) => seen.family === address.family && seen.value === value)) continue;
-    addresses.push({ family: address.family, value, source: path });
+    const entry: RequestedAddress = { family: address.family, value, source: path };
+    if ('length' in address) entry.prefixLength = address.length;
+    addresses.push(entry);
   }
   if (problems.length > 0) {
     if (fromEnv) throw new LeaseholdError('INVALID_ENVIRONMENT', CniCode.INVALID_ENVIRONMENT, problems.map((p) => `${p.path}: ${p.message}`).join('; '));

@@ -9,6 +9,7 @@ import {
   parseAddress,
   parsePrefix,
   prefixInterval,
+  prefixSize,
 } from '../ipam/address.js';
 import {
   type AddressRange,
@@ -16,6 +17,7 @@ import {
   defaultRangeEnd,
   defaultRangeStart,
   describeRange,
+  reservedAddresses,
 } from '../ipam/network.js';
 import type { IpamConfig } from './schema.js';
 
@@ -58,6 +60,16 @@ export function resolveRangeSets(ipam: IpamConfig, problems: ConfigProblem[]): A
 function collectRangeInputs(ipam: IpamConfig, problems: ConfigProblem[]): RangeInput[][] {
   const native = ipam.ranges !== undefined || ipam.subnet !== undefined;
   const whereabouts = ipam.range !== undefined || ipam.ipRanges !== undefined;
+  if (ipam.ranges !== undefined) {
+    for (const key of ['subnet', 'rangeStart', 'rangeEnd'] as const) {
+      if (ipam[key] !== undefined) problems.push({ path: `ipam.${key}`, message: `ignored next to ipam.ranges; move it into a range of ipam.ranges` });
+    }
+  }
+  if (native) {
+    for (const key of ['range_start', 'range_end'] as const) {
+      if (ipam[key] !== undefined) problems.push({ path: `ipam.${key}`, message: `whereabouts key next to native ranges; use rangeStart or rangeEnd inside ipam.ranges` });
+    }
+  }
   if (native && whereabouts) {
     problems.push({
       path: 'ipam.ranges',
@@ -137,7 +149,7 @@ function whereaboutsInputs(ipam: IpamConfig): RangeInput[][] {
       path,
       subnetKey: 'range',
       subnet: entry.range,
-      exclude: excludeList(entry.exclude, `${path}.exclude`),
+      exclude: [...excludeList(entry.exclude, `${path}.exclude`), ...excludeList(ipam.exclude, 'ipam.exclude')],
       whereabouts: true,
       defaultGateway: false,
     };
@@ -198,6 +210,12 @@ function parseSubnet(input: RangeInput, problems: ConfigProblem[]): ParsedSubnet
     }
   }
   if (impliedEnd !== undefined) {
+    const last = first + prefixSize(prefix.family, prefix.length) - 1n;
+    if (impliedEnd < first || impliedEnd > last) {
+      const subnet = formatPrefix(prefix.family, first, prefix.length);
+      problems.push({ path, message: `range end ${formatAddress(prefix.family, impliedEnd)} in "${input.subnet}" is outside subnet ${subnet}` });
+      return undefined;
+    }
     parsed.impliedStart = prefix.address;
     parsed.impliedEnd = impliedEnd;
   }
@@ -244,7 +262,11 @@ function resolveRange(input: RangeInput, problems: ConfigProblem[]): AddressRang
     parseMember(input.rangeEnd, endPath, subnet, problems) ??
     subnet.impliedEnd ??
     defaultRangeEnd(subnet.family, subnet.first, subnet.length);
-  let gateway = parseMember(input.gateway, keyPath(input, 'gateway', 'gateway'), subnet, problems);
+  const gatewayPath = keyPath(input, 'gateway', 'gateway');
+  let gateway = parseMember(input.gateway, gatewayPath, subnet, problems);
+  if (gateway !== undefined && reservedOf(subnet).includes(gateway)) {
+    problems.push({ path: gatewayPath, message: `gateway ${formatAddress(subnet.family, gateway)} is the network or broadcast address of ${formatPrefix(subnet.family, subnet.first, subnet.length)}` });
+  }
   if (gateway === undefined && input.gateway === undefined && input.defaultGateway) {
     // Host-local claims the first address of the subnet as gateway when none is given.
     if (subnet.length <= (subnet.family === 4 ? 30 : 126)) gateway = subnet.first + 1n;
@@ -276,6 +298,10 @@ function resolveRange(input: RangeInput, problems: ConfigProblem[]): AddressRang
     return undefined;
   }
   return range;
+}
+
+function reservedOf(subnet: ParsedSubnet): bigint[] {
+  return reservedAddresses({ family: subnet.family, subnetFirst: subnet.first, prefixLength: subnet.length } as AddressRange);
 }
 
 function resolveExclusions(

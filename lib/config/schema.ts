@@ -10,7 +10,7 @@ const text = z.string();
 const nonEmpty = z.string().check(z.minLength(1));
 const count = z.number().check(z.int(), z.nonnegative());
 
-export const rangeSchema = z.looseObject({
+export const rangeSchema = z.strictObject({
   subnet: text,
   rangeStart: z.optional(text),
   rangeEnd: z.optional(text),
@@ -19,7 +19,7 @@ export const rangeSchema = z.looseObject({
 });
 
 /** One entry of the whereabouts `ipRanges` list. */
-export const whereaboutsRangeSchema = z.looseObject({
+export const whereaboutsRangeSchema = z.strictObject({
   range: text,
   range_start: z.optional(text),
   range_end: z.optional(text),

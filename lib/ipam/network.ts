@@ -95,9 +95,26 @@ export function describeRange(range: AddressRange): string {
 
 /** The definition stored once per network and compared on every ADD: addresses only, no paths. */
 export interface NetworkDefinition {
+  /** The exact network name, as stores record it; checked because object names hash it. */
+  network?: string;
   rangeSets: Array<
     Array<{ subnet: string; rangeStart: string; rangeEnd: string; gateway?: string; exclude: string[] }>
   >;
+}
+
+/** Sorts intervals and merges overlapping and adjacent ones, so equal sets compare equal. */
+export function mergeIntervals(intervals: Interval[]): Interval[] {
+  const sorted = [...intervals].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  const merged: Interval[] = [];
+  for (const piece of sorted) {
+    const previous = merged.at(-1);
+    if (previous && piece.first <= previous.last + 1n) {
+      if (piece.last > previous.last) previous.last = piece.last;
+    } else {
+      merged.push({ ...piece });
+    }
+  }
+  return merged;
 }
 
 export function definitionOf(spec: NetworkSpec): NetworkDefinition {
@@ -108,7 +125,7 @@ export function definitionOf(spec: NetworkSpec): NetworkDefinition {
           subnet: formatPrefix(range.family, range.subnetFirst, range.prefixLength),
           rangeStart: formatAddress(range.family, range.rangeStart),
           rangeEnd: formatAddress(range.family, range.rangeEnd),
-          exclude: range.exclude.map(
+          exclude: mergeIntervals(range.exclude).map(
             (piece) =>
               `${formatAddress(range.family, piece.first)}-${formatAddress(range.family, piece.last)}`,
           ),

@@ -49,6 +49,29 @@ export interface ShardPlace {
   block: bigint;
 }
 
+/**
+ * Checks that stored JSON has the shape of a shard, so that damaged data fails loudly instead of
+ * reading as an empty shard. Returns a description of the first problem, or undefined.
+ */
+export function shardProblem(value: unknown): string | undefined {
+  const shard = value as Partial<ShardData> | null;
+  if (shard === null || typeof shard !== 'object') return 'not an object';
+  if (typeof shard.network !== 'string') return 'no network';
+  if (typeof shard.subnet !== 'string' || !parsePrefix(shard.subnet)) return 'no valid subnet';
+  if (typeof shard.block !== 'string' || !/^\d+$/.test(shard.block)) return 'no valid block';
+  const size = shard.size;
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > SHARD_SIZE) return `invalid size ${String(size)}`;
+  if (typeof shard.bitmap !== 'string' || Buffer.from(shard.bitmap, 'base64').length !== Math.ceil(size / 8)) return 'bitmap does not match the size';
+  if (typeof shard.last !== 'number' || !Number.isInteger(shard.last) || shard.last < -1 || shard.last >= size) return 'invalid last offset';
+  if (shard.owners === null || typeof shard.owners !== 'object') return 'no owners';
+  for (const [offset, owner] of Object.entries(shard.owners)) {
+    const index = Number(offset);
+    if (!Number.isInteger(index) || index < 0 || index >= size) return `owner at invalid offset ${offset}`;
+    if (typeof owner?.containerId !== 'string' || typeof owner.ifName !== 'string') return `owner at offset ${offset} lacks containerId or ifName`;
+  }
+  return undefined;
+}
+
 /** The place of a stored shard, read from its own subnet and block fields. */
 export function placeFromShard(shard: ShardData): ShardPlace | undefined {
   const prefix = parsePrefix(shard.subnet);

@@ -2,9 +2,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CniCode, ConflictError, LeaseholdError } from '../errors.js';
 import type { NetworkDefinition } from '../ipam/network.js';
-import type { ShardData } from '../ipam/shard.js';
-import { networkSlug, shortHash } from '../store/names.js';
-import { acquireSocketLock } from '../store/socket-lock.js';
+import { type ShardData, shardProblem } from '../ipam/shard.js';
+import { networkSlug } from '../store/names.js';
+import { acquireSocketLock, lockNamer } from '../store/socket-lock.js';
 import type { ShardLock, ShardStore, Versioned } from '../store/types.js';
 import type { KubeClient } from './client.js';
 import { ShardLeases } from './lease.js';
@@ -56,6 +56,7 @@ export class KubeStore implements ShardStore {
   private readonly client: KubeClient;
   private readonly base: string;
   private readonly leases: ShardLeases;
+  private namer: ((...parts: string[]) => string) | undefined;
 
   constructor(private readonly options: KubeStoreOptions) {
     this.client = options.client;
@@ -111,7 +112,10 @@ export class KubeStore implements ShardStore {
     const text = configMap.data?.shard;
     try {
       if (text === undefined) throw new Error('no "shard" key');
-      return { version: configMap.metadata.resourceVersion ?? '', data: JSON.parse(text) as ShardData };
+      const data: unknown = JSON.parse(text);
+      const problem = shardProblem(data);
+      if (problem) throw new Error(problem);
+      return { version: configMap.metadata.resourceVersion ?? '', data: data as ShardData };
     } catch (error) {
       throw new LeaseholdError('STORE_DATA_INVALID', CniCode.STORE_DATA_INVALID, `invalid shard ConfigMap ${this.options.namespace}/${configMap.metadata.name}: ${(error as Error).message}; restore it or delete it and run GC`, { cause: error });
     }
@@ -179,8 +183,8 @@ export class KubeStore implements ShardStore {
     const name = this.shardName(network, key);
     // Processes of one node queue on a host-wide lock first, so they do not race for the Lease.
     // The node name is part of the lock's name so that simulated nodes on one host stay apart.
-    const lockName = `leasehold-kube-${shortHash(`${this.options.holder}\n${this.options.namespace}\n${name}`, 32)}`;
-    const releaseLocal = await acquireSocketLock(lockName, wait);
+    this.namer ??= await lockNamer(this.options.cacheDir);
+    const releaseLocal = await acquireSocketLock(this.namer('kube', this.options.holder, this.options.namespace, name), wait);
     try {
       const releaseLease = await this.leases.hold(name, this.labels(network, 'lease', key), wait);
       return {
@@ -210,6 +214,7 @@ export class KubeStore implements ShardStore {
   private async parseDefinition(network: string, configMap: ConfigMap): Promise<NetworkDefinition> {
     try {
       const definition = JSON.parse(configMap.data?.definition ?? '') as NetworkDefinition;
+      definition.network = configMap.metadata.annotations?.[ANNOTATION_NETWORK] ?? network;
       // Recorded definitions are immutable, so this node may trust its copy from now on.
       await this.writeCache(network, 'definition', definition);
       return definition;

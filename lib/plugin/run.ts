@@ -27,6 +27,12 @@ function logLevelOf(env: NodeJS.ProcessEnv): LogLevel | undefined {
   return LEVELS.find((known) => known === level);
 }
 
+/** Maps whereabouts' log levels (debug, verbose, error, panic) onto pino's. */
+function whereaboutsLevel(level: string | undefined): LogLevel | undefined {
+  const levels: Record<string, LogLevel> = { debug: 'debug', verbose: 'info', error: 'error', panic: 'fatal' };
+  return level === undefined ? undefined : levels[level.toLowerCase()];
+}
+
 const HANDLERS = { ADD: add, DEL: del, CHECK: check, GC: gc, STATUS: status };
 
 function errorReply(error: LeaseholdError, version: string | undefined): Outcome {
@@ -57,6 +63,11 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
     const host: HostConfig = readHostConfig(processEnv);
     log = new PluginLog({ file: host.logFile, level: logLevelOf(processEnv) ?? host.logLevel });
     const config = loadConfig(raw, host, { lenientRanges: env.command === 'DEL' });
+    // Whereabouts' log_file and log_level apply when the host configuration sets neither.
+    const ipamLog = { file: config.netconf.ipam.log_file, level: whereaboutsLevel(config.netconf.ipam.log_level) };
+    if ((ipamLog.file && !host.logFile) || (ipamLog.level && !host.logLevel && !logLevelOf(processEnv))) {
+      log = new PluginLog({ file: host.logFile ?? ipamLog.file, level: logLevelOf(processEnv) ?? host.logLevel ?? ipamLog.level });
+    }
     log = log.child({ command: env.command, containerId: env.containerId, ifName: env.ifName, network: config.spec.name });
     for (const warning of config.warnings) log.warn({}, warning);
     opened = await openStore(config.store, host, processEnv);
@@ -68,7 +79,15 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
       ...(opened.distributed && opened.nodeName ? { nodeName: opened.nodeName } : {}),
     });
     const context: CommandContext = { env, config, pool, log };
-    const result = await HANDLERS[env.command](context);
+    // Runtimes must not overlap commands on one attachment; this makes overlapping ones wait.
+    const perAttachment = env.command === 'ADD' || env.command === 'DEL' || env.command === 'CHECK';
+    const unlock = perAttachment ? await opened.hints.lockAttachment(config.spec.name, env.containerId, env.ifName) : undefined;
+    let result: Record<string, unknown> | undefined;
+    try {
+      result = await HANDLERS[env.command](context);
+    } finally {
+      await unlock?.();
+    }
     log.debug({ apiRequests: opened.requestCount?.() }, 'command finished');
     await log.flush();
     return { exitCode: 0, stdout: result === undefined ? '' : JSON.stringify(result) };

@@ -1,6 +1,6 @@
 import type { Log } from '../log.js';
 import type { RequestedAddress } from '../config/load.js';
-import { ConflictError, InvalidConfigError, StoreUnavailableError } from '../errors.js';
+import { CniCode, ConflictError, HintUnreadableError, InvalidConfigError, LeaseholdError, StoreUnavailableError } from '../errors.js';
 import { type Family, formatAddress } from '../ipam/address.js';
 import {
   type AddressRange,
@@ -28,7 +28,7 @@ import {
 import { blockSpan, candidateBlocks } from '../ipam/walk.js';
 import { shortHash } from '../store/names.js';
 import type { AttachmentHints, ShardStore, Versioned } from '../store/types.js';
-import { addressNotAvailable } from './errors.js';
+import { addressInUse, addressNotAvailable } from './errors.js';
 import { ReservationSession } from './reserve.js';
 
 /** Upper bound on the time one command spends retrying write conflicts. */
@@ -111,6 +111,14 @@ export class Pool {
   async checkDefinition(): Promise<void> {
     const wanted = definitionOf(this.spec);
     const recorded = (await this.store.readDefinition(this.network)) ?? (await this.store.createDefinition(this.network, wanted));
+    if (recorded.network !== undefined && recorded.network !== this.network) {
+      throw new InvalidConfigError([
+        {
+          path: 'name',
+          message: `network "${this.network}" maps to the same stored objects as network "${recorded.network}"; rename one of them (ipam.network_name)`,
+        },
+      ]);
+    }
     const recordedSets = JSON.stringify(recorded.rangeSets);
     if (recordedSets !== JSON.stringify(wanted.rangeSets)) {
       throw new InvalidConfigError([
@@ -122,21 +130,41 @@ export class Pool {
     }
   }
 
+  /** Rejects a shard of another network that maps to the same stored object. */
+  private owned(key: string, shard: Versioned<ShardData> | undefined): Versioned<ShardData> | undefined {
+    if (shard && shard.data.network !== this.network) {
+      throw new LeaseholdError('STORE_DATA_INVALID', CniCode.STORE_DATA_INVALID, `shard ${key} stored for network "${this.network}" belongs to network "${shard.data.network}"; rename one of the networks (ipam.network_name)`);
+    }
+    return shard;
+  }
+
   /** Finds the addresses an attachment holds, through its hint or, failing that, a scan. */
   async find(attachment: Attachment, scanWithoutHint: boolean): Promise<Allocation[]> {
     const keys = await this.hintedOrAll(attachment, scanWithoutHint);
     const found: Allocation[] = [];
     for (const key of keys) {
-      const shard = await this.store.readShard(this.network, key);
+      const shard = this.owned(key, await this.store.readShard(this.network, key));
       if (shard) found.push(...this.allocationsIn(key, shard.data, attachment));
     }
     return found.filter((allocation) => allocation.setIndex >= 0).sort((a, b) => a.setIndex - b.setIndex);
   }
 
   private async hintedOrAll(attachment: Attachment, scanWithoutHint: boolean): Promise<string[]> {
-    const hinted = await this.hints.read(this.network, attachment.containerId, attachment.ifName);
+    const hinted = await this.readHint(attachment);
+    if (hinted === 'damaged') return this.store.listShards(this.network);
     if (hinted) return hinted;
     return scanWithoutHint ? this.store.listShards(this.network) : [];
+  }
+
+  /** Reads the attachment's hint; a damaged hint is logged and reported as 'damaged'. */
+  private async readHint(attachment: Attachment): Promise<string[] | undefined | 'damaged'> {
+    try {
+      return await this.hints.read(this.network, attachment.containerId, attachment.ifName);
+    } catch (error) {
+      if (!(error instanceof HintUnreadableError)) throw error;
+      this.log.warn({ err: error }, 'attachment hint damaged, scanning the network instead');
+      return 'damaged';
+    }
   }
 
   private allocationsIn(key: string, shard: ShardData, attachment: Attachment): Allocation[] {
@@ -182,17 +210,23 @@ export class Pool {
    */
   async allocate(attachment: Attachment, requested: RequestedAddress[]): Promise<Allocation[]> {
     const wanted = this.matchRequested(requested);
-    const hinted = await this.hints.read(this.network, attachment.containerId, attachment.ifName);
+    const read = await this.readHint(attachment);
+    // A damaged hint is rewritten from a scan: the shards that already hold the attachment.
+    const existing = await this.find(attachment, read === 'damaged');
+    const hinted = read === 'damaged' ? [...new Set(existing.map((allocation) => allocation.shardKey))] : read;
     const hintKeys = new Set(hinted ?? []);
-    const existing = await this.find(attachment, false);
+    await this.checkRequestedFree(wanted, existing, attachment);
     const owner: Owner = { containerId: attachment.containerId, ifName: attachment.ifName, allocatedAt: new Date().toISOString() };
     for (const key of ['podNamespace', 'podName', 'podUid'] as const) {
       if (attachment[key]) owner[key] = attachment[key];
     }
     const session = new ReservationSession(this, owner, hintKeys);
     const result: Allocation[] = [];
+    // Sets with a requested address go first: the request that can fail on a taken address then
+    // fails before any other set has written anything.
+    const order = [...this.spec.rangeSets.entries()].sort(([a], [b]) => Number(!wanted.has(a)) - Number(!wanted.has(b)) || a - b);
     try {
-      for (const [setIndex, set] of this.spec.rangeSets.entries()) {
+      for (const [setIndex, set] of order) {
         const held = existing.find((allocation) => allocation.setIndex === setIndex);
         const request = wanted.get(setIndex);
         if (held) {
@@ -212,7 +246,25 @@ export class Pool {
       await this.restoreHint(attachment, hinted, hintKeys.size);
       throw error;
     }
-    return result;
+    if (read === 'damaged') await this.hints.write(this.network, attachment.containerId, attachment.ifName, [...hintKeys]);
+    return result.sort((a, b) => a.setIndex - b.setIndex);
+  }
+
+  /** Fails before any write when a requested address is already held by another attachment. */
+  private async checkRequestedFree(
+    wanted: Map<number, { range: AddressRange; address: RequestedAddress }>,
+    existing: Allocation[],
+    attachment: Attachment,
+  ): Promise<void> {
+    for (const [setIndex, { range, address }] of wanted) {
+      if (existing.some((allocation) => allocation.setIndex === setIndex)) continue;
+      const place = placeOf(range, address.value);
+      const shard = this.owned(shardKey(place), await this.store.readShard(this.network, shardKey(place)));
+      const holder = shard?.data.owners[String(Number(address.value - blockFirst(place)))];
+      if (holder && (holder.containerId !== attachment.containerId || holder.ifName !== attachment.ifName)) {
+        throw addressInUse(this.network, address, holder);
+      }
+    }
   }
 
   /** Puts the hint back as it was before a failed ADD, so a failure leaves no trace. */
@@ -244,6 +296,9 @@ export class Pool {
         }
       }
       if (!match) throw addressNotAvailable(this.network, address, reason);
+      if (address.prefixLength !== undefined && address.prefixLength !== match.range.prefixLength) {
+        throw addressNotAvailable(this.network, address, `it is requested with prefix length /${address.prefixLength}, but its range ${describeRange(match.range)} has /${match.range.prefixLength}; drop the prefix length or use /${match.range.prefixLength}`);
+      }
       if (matches.has(match.setIndex)) {
         throw addressNotAvailable(this.network, address, `another requested address already takes range set ${match.setIndex}, which hands out one address per attachment`);
       }
@@ -281,7 +336,7 @@ export class Pool {
     lockWaitMs?: number,
   ): Promise<T | undefined> {
     const peek = this.store.readShardCached ?? this.store.readShard;
-    let current: Versioned<ShardData> | undefined = await peek.call(this.store, this.network, key);
+    let current: Versioned<ShardData> | undefined = this.owned(key, await peek.call(this.store, this.network, key));
     const first = change(current?.data ?? newShard(this.network, place));
     if (first === undefined || !('data' in first)) return first?.value;
 
@@ -310,7 +365,7 @@ export class Pool {
           await sleep(delay + Math.random() * delay);
           delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
         }
-        current = await this.store.readShard(this.network, key);
+        current = this.owned(key, await this.store.readShard(this.network, key));
         outcome = change(current?.data ?? newShard(this.network, place));
       }
     } finally {

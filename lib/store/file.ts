@@ -1,14 +1,17 @@
 import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CniCode, ConflictError, LeaseholdError, StoreUnavailableError } from '../errors.js';
+import { link, mkdir, open, readFile, readdir, realpath, rename, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CniCode, ConflictError, HintUnreadableError, LeaseholdError, StoreUnavailableError } from '../errors.js';
 import type { NetworkDefinition } from '../ipam/network.js';
-import type { ShardData } from '../ipam/shard.js';
+import { type ShardData, shardProblem } from '../ipam/shard.js';
 import { attachmentSlug, networkSlug, shortHash } from './names.js';
-import { acquireSocketLock } from './socket-lock.js';
+import { acquireSocketLock, lockNamer } from './socket-lock.js';
 import type { AttachmentHints, ShardLock, ShardStore, Versioned } from './types.js';
 
-export const LOCK_TIMEOUT_MS = 10_000;
+export const LOCK_TIMEOUT_MS = 30_000;
+
+/** How long a command waits for another command on the same attachment. */
+export const ATTACHMENT_LOCK_WAIT_MS = 60_000;
 
 /** A shard file: the data and the version it was written as. */
 interface ShardFile {
@@ -93,11 +96,15 @@ async function readJson<T>(path: string): Promise<T | undefined> {
  */
 export class FileStore implements ShardStore, AttachmentHints {
   private readonly held = new Set<string>();
+  private namer: ((...parts: string[]) => string) | undefined;
+  readonly dir: string;
 
   constructor(
-    readonly dir: string,
+    dir: string,
     private readonly lockTimeoutMs = LOCK_TIMEOUT_MS,
-  ) {}
+  ) {
+    this.dir = resolve(dir);
+  }
 
   private networkDir(network: string): string {
     return join(this.dir, networkSlug(network));
@@ -107,8 +114,25 @@ export class FileStore implements ShardStore, AttachmentHints {
     return join(this.networkDir(network), 'shards');
   }
 
-  private lockName(network: string, key: string): string {
-    return `leasehold-${shortHash(`${this.dir}\n${network}\n${key}`, 32)}`;
+  /**
+   * Lock names come from the directory's real path, so every spelling of it (a trailing slash,
+   * a symbolic link) takes the same locks, and from the directory's secret key.
+   */
+  private async lockName(...parts: string[]): Promise<string> {
+    if (!this.namer) {
+      await this.ensureDir(this.dir);
+      const real = await realpath(this.dir);
+      const namer = await lockNamer(real).catch((error) => {
+        throw ioError('create the lock key in', real, error);
+      });
+      this.namer = (...rest) => namer(real, ...rest);
+    }
+    return this.namer(...parts);
+  }
+
+  /** Serializes commands for one attachment on this host; runtimes should not overlap them. */
+  async lockAttachment(network: string, containerId: string, ifName: string): Promise<() => Promise<void>> {
+    return acquireSocketLock(await this.lockName('attachment', network, containerId, ifName), ATTACHMENT_LOCK_WAIT_MS);
   }
 
   private async ensureDir(dir: string): Promise<void> {
@@ -120,13 +144,16 @@ export class FileStore implements ShardStore, AttachmentHints {
   }
 
   async readShard(network: string, key: string): Promise<Versioned<ShardData> | undefined> {
-    const file = await readJson<ShardFile>(join(this.shardDir(network), `${key}.json`));
+    const path = join(this.shardDir(network), `${key}.json`);
+    const file = await readJson<ShardFile>(path);
     if (!file) return undefined;
+    const problem = Number.isInteger(file.version) ? shardProblem(file.data) : 'no version';
+    if (problem) throw corrupt(path, new Error(problem));
     return { version: String(file.version), data: file.data };
   }
 
   async writeShard(network: string, key: string, data: ShardData, version: string | undefined): Promise<string> {
-    const lockName = this.lockName(network, key);
+    const lockName = await this.lockName('shard', network, key);
     const release = this.held.has(lockName) ? undefined : await acquireSocketLock(lockName, this.lockTimeoutMs);
     try {
       // The lock makes this read-compare-rename one step for every writer on the host.
@@ -159,7 +186,7 @@ export class FileStore implements ShardStore, AttachmentHints {
   }
 
   async lockShard(network: string, key: string, waitMs = this.lockTimeoutMs): Promise<ShardLock> {
-    const name = this.lockName(network, key);
+    const name = await this.lockName('shard', network, key);
     const release = await acquireSocketLock(name, waitMs);
     this.held.add(name);
     return {
@@ -200,8 +227,18 @@ export class FileStore implements ShardStore, AttachmentHints {
 
   async read(network: string, containerId: string, ifName: string): Promise<string[] | undefined> {
     const { dir, name } = this.hintPath(network, containerId, ifName);
-    const hint = await readJson<{ shards: string[] }>(join(dir, name));
-    return hint?.shards;
+    const path = join(dir, name);
+    let hint: { shards?: unknown } | undefined;
+    try {
+      hint = await readJson<{ shards?: unknown }>(path);
+    } catch (error) {
+      throw new HintUnreadableError(`attachment hint ${path} is damaged: ${(error as Error).message}`, { cause: error });
+    }
+    if (hint === undefined) return undefined;
+    if (!Array.isArray(hint.shards) || !hint.shards.every((key) => typeof key === 'string')) {
+      throw new HintUnreadableError(`attachment hint ${path} is damaged: no list of shards`);
+    }
+    return hint.shards;
   }
 
   async write(network: string, containerId: string, ifName: string, keys: string[]): Promise<void> {

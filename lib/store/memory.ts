@@ -67,6 +67,11 @@ export class MemoryStore implements ShardStore, AttachmentHints {
     this.hintMap.set(`${network}\n${containerId}\n${ifName}`, [...keys]);
   }
 
+  async lockAttachment(network: string, containerId: string, ifName: string): Promise<() => Promise<void>> {
+    const lock = await this.lockShard(`attachment\n${network}`, `${containerId}\n${ifName}`);
+    return () => lock.release();
+  }
+
   async remove(network: string, containerId: string, ifName: string): Promise<void> {
     this.hintMap.delete(`${network}\n${containerId}\n${ifName}`);
   }

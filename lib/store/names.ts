@@ -6,8 +6,9 @@ export function shortHash(text: string, length = 8): string {
 
 /**
  * A DNS-1123 label for a network name: lowercase letters, digits and dashes, at most 40
- * characters of the name, then a hash of the exact name so that names differing only in case
- * or punctuation stay apart.
+ * characters of the name, then 80 bits of a hash of the exact name so that names differing only
+ * in case or punctuation stay apart. Stores also record the exact name and check it, because a
+ * colliding pair can still be searched for.
  */
 export function networkSlug(network: string): string {
   const cleaned = network
@@ -16,7 +17,7 @@ export function networkSlug(network: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 40)
     .replace(/-+$/, '');
-  return `${cleaned || 'net'}-${shortHash(network)}`;
+  return `${cleaned || 'net'}-${shortHash(network, 20)}`;
 }
 
 /** A file name for an attachment's hint: its two parts may hold any character. */

@@ -1,3 +1,7 @@
+import { constants } from 'node:fs';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { type Server, createServer } from 'node:net';
 import { LockBusyError, StoreUnavailableError } from '../errors.js';
 
@@ -22,6 +26,30 @@ function tryListen(name: string): Promise<Server | undefined> {
       resolve(server);
     });
   });
+}
+
+/**
+ * Derives lock names from a random key kept in `dir` (mode 0600), so that a process that cannot
+ * read the key cannot guess a lock's name and hold it to block the plugin.
+ */
+export async function lockNamer(dir: string): Promise<(...parts: string[]) => string> {
+  const path = join(dir, '.lock-key');
+  await mkdir(dir, { recursive: true });
+  let key: Buffer;
+  try {
+    key = await readFile(path);
+  } catch {
+    try {
+      const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      key = randomBytes(32);
+      await handle.writeFile(key);
+      await handle.close();
+    } catch {
+      // Another process created it first.
+      key = await readFile(path);
+    }
+  }
+  return (...parts) => `leasehold-${createHash('sha256').update(key).update(parts.join('\n')).digest('hex').slice(0, 40)}`;
 }
 
 function sleep(ms: number): Promise<void> {

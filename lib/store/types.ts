@@ -62,4 +62,6 @@ export interface AttachmentHints {
   read(network: string, containerId: string, ifName: string): Promise<string[] | undefined>;
   write(network: string, containerId: string, ifName: string, keys: string[]): Promise<void>;
   remove(network: string, containerId: string, ifName: string): Promise<void>;
+  /** Waits until no other command of this host works on the attachment; returns the release. */
+  lockAttachment(network: string, containerId: string, ifName: string): Promise<() => Promise<void>>;
 }
