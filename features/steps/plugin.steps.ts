@@ -11,7 +11,10 @@ function addressesOf(json: Record<string, unknown> | undefined): string[] {
   return old.filter((ip): ip is string => ip !== undefined);
 }
 
-/** Every file under the scenario's store, with its content: the whole stored state. */
+/**
+ * Every file under the scenario's store, with its content: the whole stored state. The lock key
+ * is left out: it is created with the store directory and holds no allocation state.
+ */
 function storeSnapshot(world: PluginWorld): string {
   const root = join(world.dir, 'store');
   const walk = (dir: string): string[] => {
@@ -21,7 +24,7 @@ function storeSnapshot(world: PluginWorld): string {
     } catch {
       return [];
     }
-    return entries.sort().flatMap((name) => (name.endsWith('/') ? walk(join(dir, name)) : [`${join(dir, name)}\n${readFileSync(join(dir, name), 'utf8')}`]));
+    return entries.filter((name) => name !== '.lock-key').sort().flatMap((name) => (name.endsWith('/') ? walk(join(dir, name)) : [`${join(dir, name)}\n${readFileSync(join(dir, name), 'utf8')}`]));
   };
   return walk(root).join('\n');
 }
