@@ -94,6 +94,7 @@ export function loadConfig(raw: Record<string, unknown>, host: HostConfig, optio
   const rangeProblems: ConfigProblem[] = [];
   const rangeSets = options.lenientRanges ? [] : resolveRangeSets(ipam, rangeProblems);
   if (!options.lenientRanges) problems.push(...rangeProblems);
+  checkStore(ipam.store, problems);
   const routes = checkRoutes(ipam, problems);
   const dns = readDns(ipam, problems);
   const version = versionOf(raw);
@@ -141,6 +142,16 @@ function collectWarnings(ipam: IpamConfig): string[] {
     .filter((key) => !KNOWN_KEYS.has(key) && !WHEREABOUTS_STORAGE_KEYS.includes(key))
     .map((key) => `ignoring unknown key ipam.${key}`);
   return [...storage, ...unknown];
+}
+
+function checkStore(store: StoreConfig | undefined, problems: ConfigProblem[]): void {
+  const paths: Array<[string, string | undefined]> =
+    store?.type === 'file' ? [['ipam.store.dir', store.dir]] : [['ipam.store.kubeconfig', store?.kubeconfig]];
+  for (const [path, value] of paths) {
+    if (value === undefined) continue;
+    if (!value.startsWith('/')) problems.push({ path, message: `"${value}" is relative; use an absolute path` });
+    else if (/^\/(proc|sys)(\/|$)/.test(value)) problems.push({ path, message: `"${value}" is in a kernel file system; use a directory on disk` });
+  }
 }
 
 function checkRoutes(ipam: IpamConfig, problems: ConfigProblem[]): Route[] {
@@ -216,7 +227,7 @@ export interface RequestedAddress extends IpAddress {
 }
 
 /**
- * Collects the addresses a runtime asks for. `runtimeConfig.ips` and `args.cni.ips` are merged;
+ * Collects the addresses a runtime requests. `runtimeConfig.ips` and `args.cni.ips` are merged;
  * the CNI_ARGS `IP` key is read only when neither is present, because the CNI conventions let
  * `args` override CNI_ARGS.
  */

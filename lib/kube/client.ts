@@ -40,7 +40,7 @@ function sleep(ms: number): Promise<void> {
 export class KubeClient {
   /** Number of HTTP requests sent, for the benchmark and debug logs. */
   requests = 0;
-  /** Body of the last response as text, for endpoints that do not answer JSON. */
+  /** Body of the last response as text, for endpoints that do not return JSON. */
   lastText = '';
   private readonly agent: Agent | HttpAgent;
 
@@ -61,7 +61,7 @@ export class KubeClient {
       : new HttpAgent({ keepAlive: true, maxSockets: 4 });
   }
 
-  /** Sends one request; retries 429 answers after the Retry-After delay a few times. */
+  /** Sends one request, and retries a 429 response after its Retry-After delay up to three times. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<Response<T>> {
     for (let attempt = 0; ; attempt++) {
       const response = await this.send(method, path, options);
@@ -119,7 +119,7 @@ export class KubeClient {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new Error(`no response within ${this.timeoutMs} ms`)));
       req.on('error', (error) => {
         reject(new StoreUnavailableError(`${method} ${path} on ${server.host} failed: ${error.message}; check that the API server is reachable`, { cause: error }));
       });

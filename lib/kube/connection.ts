@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import { CniCode, InvalidConfigError, LeaseholdError } from '../errors.js';
 
-/** Where the API server is and how to authenticate to it. */
+/** API server address and credentials. */
 export interface KubeConnection {
   server: URL;
   ca?: Buffer;
@@ -10,7 +10,7 @@ export interface KubeConnection {
   key?: Buffer;
   token?: string;
   insecureSkipTlsVerify: boolean;
-  /** Where the settings came from, for messages. */
+  /** Source of the settings, for messages. */
   source: string;
 }
 
@@ -84,7 +84,7 @@ export function connectionFromKubeconfig(path: string): KubeConnection {
   return connection;
 }
 
-/** The service account's connection, when this process runs in a pod. */
+/** Returns the service account's connection when this process runs in a pod. */
 export function inClusterConnection(env: NodeJS.ProcessEnv): KubeConnection | undefined {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;

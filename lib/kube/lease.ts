@@ -9,7 +9,7 @@ import type { KubeClient } from './client.js';
  */
 export const LEASE_DURATION_SECONDS = 3;
 
-/** Annotation by which a writer of another node asks the holder to give a Lease up. */
+/** Annotation a writer of another node sets to request that the holder give a Lease up. */
 export const WANTED_BY_ANNOTATION = 'leasehold.io/wanted-by';
 
 /**
@@ -35,7 +35,7 @@ interface Lease {
   };
 }
 
-/** What a node remembers of a Lease it holds. */
+/** A node's record of a Lease it holds. */
 interface HeldLease {
   version: string;
   acquiredAt: number;
@@ -43,7 +43,7 @@ interface HeldLease {
   transitions: number;
 }
 
-/** What a node remembers of a shard's Lease: held by it, given up at a time, or held elsewhere. */
+/** A node's record of a shard's Lease: held by it, given up at a time, or held elsewhere. */
 type Remembered = HeldLease | { releasedAt: number } | { heldElsewhereUntil: number };
 
 /** RFC 3339 time with microseconds, the MicroTime format Leases use. */
@@ -78,8 +78,11 @@ export interface ShardLeasesOptions {
  * A node keeps a Lease across its writes and renews it while it writes, so a node writing to
  * its own shard pays no Lease request per write. A writer of another node that needs the shard
  * annotates the Lease; the holder notices at its next renewal, which then fails its
- * compare-and-swap, deletes the Lease and stands back for YIELD_MS. An idle holder's Lease
+ * compare-and-swap, deletes the Lease and waits YIELD_MS before it competes again. An idle holder's Lease
  * simply expires.
+ *
+ * NOTE: the hand-over is not fair. The holder may win the Lease back before a slow waiter polls
+ * again, and a waiter gives up with code 11 after its wait.
  *
  * A Lease only keeps writers of different nodes from colliding. It is no fence, because a paused
  * holder can outlive it, so every shard write is a compare-and-swap on resourceVersion as well.
@@ -166,7 +169,7 @@ export class ShardLeases {
     });
   }
 
-  /** Asks the holder to give the Lease up at its next renewal. */
+  /** Requests that the holder give the Lease up at its next renewal. */
   private async askFor(name: string, lease: Lease): Promise<void> {
     if (lease.metadata.annotations?.[WANTED_BY_ANNOTATION] === this.options.holder) return;
     const annotations = { ...lease.metadata.annotations, [WANTED_BY_ANNOTATION]: this.options.holder };

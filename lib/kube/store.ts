@@ -11,7 +11,7 @@ import { ShardLeases } from './lease.js';
 
 export const DEFAULT_NAMESPACE = 'leasehold';
 
-/** How long a writer waits for a shard held by another writer before answering code 11. */
+/** How long a writer waits for a shard held by another writer before it fails with code 11. */
 export const LOCK_WAIT_MS = 30_000;
 
 export const LABELS = {
@@ -50,7 +50,7 @@ export interface KubeStoreOptions {
  * The cluster-wide store. Each shard is a ConfigMap named after its network and block, created
  * when first written. Writes are compare-and-swap on resourceVersion, under a Lease scoped to the
  * shard (and, between processes of one node, a host-wide lock), so the API server rejects any
- * write based on a stale read, whatever a Lease says.
+ * write based on a stale read, whoever holds the Lease.
  */
 export class KubeStore implements ShardStore {
   private readonly client: KubeClient;
@@ -68,7 +68,7 @@ export class KubeStore implements ShardStore {
     return this.client.requests;
   }
 
-  /** The object name of a shard: network slug, then the shard key. Always a DNS-1123 subdomain. */
+  /** Returns the object name of a shard: network slug, then the shard key; always a DNS-1123 subdomain. */
   shardName(network: string, key: string): string {
     return `lh-${networkSlug(network)}-${key}`;
   }

@@ -13,7 +13,7 @@ import { del } from './del.js';
 import { gc } from './gc.js';
 import { status } from './status.js';
 
-/** What the process prints on stdout and exits with. */
+/** The process's stdout and exit code. */
 export interface Outcome {
   exitCode: number;
   stdout: string;
@@ -95,7 +95,7 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
     const error = toLeaseholdError(caught);
     const logger = log ?? new PluginLog({ level: logLevelOf(processEnv) });
     const fields = { code: error.code, cniCode: error.cniCode, reason: error.message, ...(log ? {} : { command: env?.command }) };
-    // A stack trace helps only for errors nobody anticipated.
+    // A stack trace helps only for unexpected errors.
     logger.error(error.code === 'INTERNAL' ? { ...fields, err: error.cause } : fields, 'command failed');
     await logger.flush();
     return errorReply(error, version);

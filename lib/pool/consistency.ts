@@ -2,7 +2,7 @@ import { formatAddress } from '../ipam/address.js';
 import { type Owner, blockFirst, placeFromShard, shardInconsistencies } from '../ipam/shard.js';
 import type { ShardStore } from '../store/types.js';
 
-/** What a scan of every shard of a network found. */
+/** Findings of a scan of every shard of a network. */
 export interface ConsistencyReport {
   network: string;
   shards: number;
@@ -10,7 +10,7 @@ export interface ConsistencyReport {
   allocations: Array<{ address: string; shard: string; owner: Owner }>;
   /** Addresses recorded in more than one shard. */
   duplicates: string[];
-  /** Set bits with no owner record: addresses nobody could release. */
+  /** Set bits with no owner record: addresses that no DEL would release. */
   bitsWithoutOwner: string[];
   /** Owner records whose bit is clear: addresses that could be handed out twice. */
   ownersWithoutBit: string[];

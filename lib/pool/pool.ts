@@ -37,7 +37,7 @@ export const CONFLICT_DEADLINE_MS = 15_000;
 const FIRST_RETRY_DELAY_MS = 2;
 const MAX_RETRY_DELAY_MS = 100;
 
-/** The attachment CNI calls identify, with the pod it belongs to when the runtime says. */
+/** The attachment CNI calls identify, with its pod when the runtime passes the pod's fields. */
 export interface Attachment {
   containerId: string;
   ifName: string;
@@ -64,8 +64,8 @@ export interface PoolOptions {
   spec: NetworkSpec;
   log: Log;
   /**
-   * Where a node starts looking. Set by distributed stores so that nodes fill different shards;
-   * without it every search starts at the first block of the range.
+   * Name of this node, which picks the block where its search starts. Distributed stores set it
+   * so that nodes fill different shards; without it every search starts at the first block.
    */
   nodeName?: string;
   conflictDeadlineMs?: number;

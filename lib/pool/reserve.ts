@@ -25,7 +25,7 @@ const MAX_SKIPPED_SHARDS = 16;
 /** How long the second pass waits for one busy shard before it tries the next. */
 const BUSY_SHARD_WAIT_MS = 250;
 
-/** How long the second pass goes on before the ADD answers code 11. */
+/** How long the second pass goes on before the ADD fails with code 11. */
 const SKIPPED_SHARDS_WAIT_MS = 30_000;
 
 export class ReservationSession {

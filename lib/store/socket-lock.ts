@@ -9,7 +9,7 @@ const FIRST_RETRY_DELAY_MS = 1;
 const MAX_RETRY_DELAY_MS = 25;
 
 /**
- * What a wait of 0 means for a host-wide lock: its holder finishes within milliseconds, so
+ * Wait used for a host-wide lock when the caller passes 0: its holder finishes within milliseconds, so
  * waiting this long is cheaper than moving to another shard.
  */
 export const BRIEF_WAIT_MS = 300;

@@ -40,6 +40,9 @@ describe('range validation', () => {
     [{ ranges: [[{ subnet: '10.0.0.0/24' }]], resolvConf: '/nonexistent/resolv.conf' }, 'ipam.resolvConf: failed to read'],
     [{ ranges: [[{ subnet: '10.0.0.0/24' }]], store: { type: 'etcd' } }, 'ipam.store.type: invalid value'],
     [{ ranges: [[{ subnet: '10.0.0.0/24' }]], range: '10.1.0.0/24' }, 'keep one of them'],
+    [{ ranges: [[{ subnet: '10.0.0.0/24' }]], store: { type: 'file', dir: 'relative/dir' } }, 'ipam.store.dir: "relative/dir" is relative'],
+    [{ ranges: [[{ subnet: '10.0.0.0/24' }]], store: { type: 'file', dir: '/proc/x' } }, 'kernel file system'],
+    [{ ranges: [[{ subnet: '10.0.0.0/24' }]], store: { type: 'kubernetes', kubeconfig: 'kc' } }, 'ipam.store.kubeconfig: "kc" is relative'],
   ])('rejects %j', (ipam, expected) => {
     expect(problemsOf(ipam).join('\n')).toContain(expected);
   });

@@ -12,7 +12,7 @@ afterEach(() => {
   server = undefined;
 });
 
-/** An HTTP server on loopback that answers each request with the next scripted reply. */
+/** An HTTP server on loopback that responds to each request with the next scripted reply. */
 async function serve(replies: Array<{ status: number; body?: unknown; headers?: Record<string, string> } | 'hang'>): Promise<KubeClient> {
   let next = 0;
   server = createServer((_request, response) => {
@@ -79,7 +79,7 @@ describe('KubeClient', () => {
     const client = await serve(['hang']);
     const error = await failure(client.request('GET', '/api/v1/x'));
     expect(error.cniCode).toBe(11);
-    expect(error.message).toContain('no answer within 300 ms');
+    expect(error.message).toContain('no response within 300 ms');
     client.close();
   });
 
