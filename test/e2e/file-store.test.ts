@@ -41,4 +41,26 @@ describe('file store through the plugin binary', () => {
     expect(isConsistent(report)).toBe(true);
     expect(report.allocations).toHaveLength(30);
   });
+
+  it('survives SIGKILL at random points without duplicates or stuck locks', { timeout: 300_000 }, async () => {
+    const store = join(dir, 'killed');
+    const conf = netconf('killed', store, '10.32.0.0/22');
+    const ids = Array.from({ length: 120 }, (_, i) => `k${i}`);
+    const killAt = (): number => Math.floor(Math.random() * 250);
+    await withConcurrency(24, ids.map((id) => () => runPluginProcess({ command: 'ADD', containerId: id, netconf: conf, hostConfig: join(dir, 'none') }, killAt())));
+    const afterKills = await checkConsistency(new FileStore(store), 'killed');
+    expect(isConsistent(afterKills)).toBe(true);
+
+    // Retried ADDs succeed at once (no lock left behind) and keep what a killed ADD reserved.
+    const retried = await withConcurrency(24, ids.map((id) => () => runPluginProcess({ command: 'ADD', containerId: id, netconf: conf, hostConfig: join(dir, 'none') })));
+    expect(retried.filter((exit) => exit.code !== 0).map((exit) => exit.stdout)).toEqual([]);
+    const settled = await checkConsistency(new FileStore(store), 'killed');
+    expect(isConsistent(settled)).toBe(true);
+    expect(settled.allocations.map((entry) => entry.owner.containerId).sort()).toEqual([...ids].sort());
+
+    await withConcurrency(24, ids.map((id) => () => runPluginProcess({ command: 'DEL', containerId: id, netconf: conf, hostConfig: join(dir, 'none') }, killAt())));
+    const dels = await withConcurrency(24, ids.map((id) => () => runPluginProcess({ command: 'DEL', containerId: id, netconf: conf, hostConfig: join(dir, 'none') })));
+    expect(dels.filter((exit) => exit.code !== 0).map((exit) => exit.stdout)).toEqual([]);
+    expect((await checkConsistency(new FileStore(store), 'killed')).allocations).toEqual([]);
+  });
 });
