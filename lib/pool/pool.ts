@@ -337,7 +337,19 @@ export class Pool {
   ): Promise<T | undefined> {
     const peek = this.store.readShardCached ?? this.store.readShard;
     let current: Versioned<ShardData> | undefined = this.owned(key, await peek.call(this.store, this.network, key));
-    const first = change(current?.data ?? newShard(this.network, place));
+    let first: ReturnType<typeof change>;
+    let staleDecision = false;
+    try {
+      first = change(current?.data ?? newShard(this.network, place));
+    } catch (error) {
+      if (!this.store.readShardCached) throw error;
+      staleDecision = true;
+    }
+    if (this.store.readShardCached && (staleDecision || first === undefined || !('data' in first))) {
+      // A local copy may be stale: "full", "taken" or "nothing to release" must come from the store.
+      current = this.owned(key, await this.store.readShard(this.network, key));
+      first = change(current?.data ?? newShard(this.network, place));
+    }
     if (first === undefined || !('data' in first)) return first?.value;
 
     const lock = await this.store.lockShard(this.network, key, lockWaitMs);

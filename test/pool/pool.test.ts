@@ -3,7 +3,7 @@ import { loadConfig, type RequestedAddress } from '../../lib/config/load.js';
 import { LeaseholdError } from '../../lib/errors.js';
 import { silentLog } from '../../lib/log.js';
 import { formatAddress, parseAddress } from '../../lib/ipam/address.js';
-import { shardInconsistencies } from '../../lib/ipam/shard.js';
+import { newShard, shardInconsistencies, withReservation } from '../../lib/ipam/shard.js';
 import { type Allocation, Pool } from '../../lib/pool/pool.js';
 import { MemoryStore } from '../../lib/store/memory.js';
 
@@ -109,6 +109,29 @@ describe('Pool.allocate', () => {
     expect(await codeOf(pool.allocate({ containerId: 'b', ifName: 'eth0' }, []))).toBe('POOL_EXHAUSTED');
     const owners = [...store.shards.values()].flatMap(({ data }) => Object.values(data.owners));
     expect(owners.map((owner) => owner.containerId)).toEqual(['a', 'a']);
+  });
+});
+
+describe('stale local copies', () => {
+  /** A store whose local copy of every shard says all addresses are taken. */
+  class StaleStore extends MemoryStore {
+    async readShardCached(network: string, key: string) {
+      const real = await this.readShard(network, key);
+      const place = { family: 4 as const, subnetFirst: 0x0a000000n, prefixLength: 30, block: 0n };
+      let shard = newShard(network, place);
+      for (let offset = 0; offset < 4; offset++) shard = withReservation(shard, offset, { containerId: 'ghost', ifName: 'eth0', allocatedAt: '' });
+      return { version: real?.version ?? '0', data: shard };
+    }
+  }
+
+  it('confirms "full" with the store before giving up', async () => {
+    const { pool } = poolFor({ ranges: [[{ subnet: '10.0.0.0/30' }]] }, new StaleStore());
+    expect(text(await pool.allocate({ containerId: 'a', ifName: 'eth0' }, []))).toEqual(['10.0.0.2']);
+  });
+
+  it('confirms "taken" with the store before refusing a requested address', async () => {
+    const { pool } = poolFor({ ranges: [[{ subnet: '10.0.0.0/30' }]] }, new StaleStore());
+    expect(text(await pool.allocate({ containerId: 'a', ifName: 'eth0' }, [requested('10.0.0.2')]))).toEqual(['10.0.0.2']);
   });
 });
 
