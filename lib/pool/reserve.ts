@@ -22,11 +22,14 @@ import type { Allocation, Pool } from './pool.js';
 /** Busy shards remembered for the second, waiting pass of reserveAny. */
 const MAX_SKIPPED_SHARDS = 16;
 
-/** How long the second pass waits for one busy shard before it tries the next. */
-const BUSY_SHARD_WAIT_MS = 250;
+/**
+ * How long the second pass waits for one busy shard before it tries the next: longer than a
+ * holder takes to notice a request for its Lease (its renewal period, 1.5 s).
+ */
+const BUSY_SHARD_WAIT_MS = 2_000;
 
 /** How long the second pass goes on before the ADD fails with code 11. */
-const SKIPPED_SHARDS_WAIT_MS = 30_000;
+const SKIPPED_SHARDS_WAIT_MS = 45_000;
 
 export class ReservationSession {
   private readonly done: Allocation[] = [];
