@@ -17,6 +17,8 @@ export interface Owner {
   podNamespace?: string;
   podName?: string;
   podUid?: string;
+  /** The node that made the allocation, with the Kubernetes store. */
+  node?: string;
   /** ISO 8601 time of the allocation. */
   allocatedAt: string;
 }
@@ -157,7 +159,8 @@ export function findFree(shard: ShardData, pieces: Array<[number, number]>): num
   const scan = (from: number, to: number): number | undefined => {
     for (const [low, high] of pieces) {
       for (let offset = Math.max(low, from); offset <= Math.min(high, to); offset++) {
-        if (!isSet(bits, offset)) return offset;
+        // An owner record without its bit still marks the address as taken.
+        if (!isSet(bits, offset) && shard.owners[String(offset)] === undefined) return offset;
       }
     }
     return undefined;
@@ -167,7 +170,7 @@ export function findFree(shard: ShardData, pieces: Array<[number, number]>): num
 }
 
 export function isTaken(shard: ShardData, offset: number): boolean {
-  return isSet(readBitmap(shard), offset);
+  return isSet(readBitmap(shard), offset) || shard.owners[String(offset)] !== undefined;
 }
 
 /** Returns a copy of the shard with `offset` set and owned by `owner`. */

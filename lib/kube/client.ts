@@ -28,6 +28,23 @@ export interface RequestOptions {
   expect?: number[];
 }
 
+const CERTIFICATE_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** Certificate problems do not pass by themselves, so they are not "try again later". */
+function isCertificateError(error: NodeJS.ErrnoException): boolean {
+  return error.code !== undefined && CERTIFICATE_ERRORS.has(error.code);
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -43,6 +60,11 @@ export class KubeClient {
   /** Body of the last response as text, for endpoints that do not return JSON. */
   lastText = '';
   private readonly agent: Agent | HttpAgent;
+
+  /** The API server's address, which scopes node-local caches. */
+  get server(): string {
+    return this.connection.server.href;
+  }
 
   constructor(
     private readonly connection: KubeConnection,
@@ -82,8 +104,13 @@ export class KubeClient {
     } catch {
       body = undefined;
     }
+    if (status >= 200 && status < 300 && body === undefined && text !== '' && !text.startsWith('#')) {
+      throw new StoreUnavailableError(`${method} ${path} on ${this.connection.server.host} returned a body that is not JSON; check that the server address in ${this.connection.source} is the API server`);
+    }
     if ((status >= 200 && status < 300) || expected.includes(status)) return { status, body: body as T };
-    const reason = (body as Status | undefined)?.reason ?? `HTTP ${status}`;
+    const statusBody = body as Status | undefined;
+    // The Status message names the verb, resource and namespace; the rest of the body is not quoted.
+    const reason = statusBody?.reason ? `${statusBody.reason}${statusBody.message ? `: ${statusBody.message.slice(0, 300)}` : ''}` : `HTTP ${status}`;
     const what = `${method} ${path} on ${this.connection.server.host}`;
     if (status === 401 || status === 403) {
       throw new LeaseholdError('STORE_FORBIDDEN', CniCode.IO_FAILURE, `${what} was refused (${reason}): check the credentials in ${this.connection.source} and the RBAC rules in manifests/`);
@@ -120,7 +147,11 @@ export class KubeClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no response within ${this.timeoutMs} ms`)));
-      req.on('error', (error) => {
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (isCertificateError(error)) {
+          reject(new LeaseholdError('STORE_TLS_FAILED', CniCode.IO_FAILURE, `TLS with ${server.host} failed: ${error.message}; check the certificate authority and server address in ${this.connection.source}`, { cause: error }));
+          return;
+        }
         reject(new StoreUnavailableError(`${method} ${path} on ${server.host} failed: ${error.message}; check that the API server is reachable`, { cause: error }));
       });
       if (payload !== undefined) req.write(payload);

@@ -58,7 +58,7 @@ export function connectionFromKubeconfig(path: string): KubeConnection {
   const source = `kubeconfig ${path}`;
   let parsed: KubeconfigFile;
   try {
-    parsed = load(readBytes(path, 'ipam.store.kubeconfig').toString('utf8')) as KubeconfigFile;
+    parsed = load(readBytes(path, 'the store configuration (store.kubeconfig)').toString('utf8')) as KubeconfigFile;
   } catch (error) {
     if (error instanceof LeaseholdError) throw error;
     throw invalid(source, `invalid YAML: ${(error as Error).message}`);

@@ -1,4 +1,5 @@
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { LockBusyError } from '../errors.js';
 import type { KubeClient } from './client.js';
@@ -58,6 +59,8 @@ function sleep(ms: number): Promise<void> {
 function isExpired(lease: Lease, now: number): boolean {
   const renewed = Date.parse(lease.spec.renewTime ?? lease.spec.acquireTime ?? '');
   const duration = (lease.spec.leaseDurationSeconds ?? LEASE_DURATION_SECONDS) * 1000;
+  // A renewal time further ahead than one duration is a wrong clock or an edit, not a holder.
+  if (renewed > now + duration) return true;
   return !lease.spec.holderIdentity || !Number.isFinite(renewed) || renewed + duration < now;
 }
 
@@ -97,7 +100,8 @@ export class ShardLeases {
   }
 
   private cachePath(name: string): string {
-    return join(this.options.cacheDir, 'kube-cache', 'leases', `${this.options.namespace}.${name}.json`);
+    const scope = createHash('sha256').update(`${this.options.client.server}\n${this.options.namespace}`).digest('hex').slice(0, 16);
+    return join(this.options.cacheDir, 'kube-cache', scope, 'leases', `${name}.json`);
   }
 
   private async remembered(name: string): Promise<Remembered | undefined> {

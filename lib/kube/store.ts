@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CniCode, ConflictError, LeaseholdError } from '../errors.js';
 import type { NetworkDefinition } from '../ipam/network.js';
 import { type ShardData, shardProblem } from '../ipam/shard.js';
-import { networkSlug } from '../store/names.js';
+import { networkSlug, shortHash } from '../store/names.js';
 import { acquireSocketLock, lockNamer } from '../store/socket-lock.js';
 import type { ShardLock, ShardStore, Versioned } from '../store/types.js';
 import type { KubeClient } from './client.js';
@@ -83,8 +83,10 @@ export class KubeStore implements ShardStore {
     return labels;
   }
 
+  /** Cached copies are kept per API server and namespace: a resourceVersion means nothing elsewhere. */
   private cachePath(network: string, name: string): string {
-    return join(this.options.cacheDir, 'kube-cache', networkSlug(network), `${name}.json`);
+    const scope = shortHash(`${this.client.server}\n${this.options.namespace}`, 16);
+    return join(this.options.cacheDir, 'kube-cache', scope, networkSlug(network), `${name}.json`);
   }
 
   private async readCache<T>(network: string, name: string): Promise<T | undefined> {
@@ -117,7 +119,7 @@ export class KubeStore implements ShardStore {
       if (problem) throw new Error(problem);
       return { version: configMap.metadata.resourceVersion ?? '', data: data as ShardData };
     } catch (error) {
-      throw new LeaseholdError('STORE_DATA_INVALID', CniCode.STORE_DATA_INVALID, `invalid shard ConfigMap ${this.options.namespace}/${configMap.metadata.name}: ${(error as Error).message}; restore it or delete it and run GC`, { cause: error });
+      throw new LeaseholdError('STORE_DATA_INVALID', CniCode.STORE_DATA_INVALID, `invalid shard ConfigMap ${this.options.namespace}/${configMap.metadata.name}: ${(error as Error).message}; restore it from a backup, and do not delete it while pods hold its addresses`, { cause: error });
     }
   }
 
@@ -135,7 +137,10 @@ export class KubeStore implements ShardStore {
    * stale; a write based on it fails the compare-and-swap and the caller reads again.
    */
   async readShardCached(network: string, key: string): Promise<Versioned<ShardData> | undefined> {
-    return (await this.readCache<Versioned<ShardData>>(network, key)) ?? this.readShard(network, key);
+    const cached = await this.readCache<Versioned<ShardData>>(network, key);
+    // A damaged copy is ignored: the store's own answer replaces it.
+    if (cached && typeof cached.version === 'string' && shardProblem(cached.data) === undefined) return cached;
+    return this.readShard(network, key);
   }
 
   async writeShard(network: string, key: string, data: ShardData, version: string | undefined): Promise<string> {

@@ -1,4 +1,4 @@
-import { InvalidConfigError, StoreUnavailableError } from '../errors.js';
+import { InvalidConfigError, LeaseholdError, StoreUnavailableError } from '../errors.js';
 import { formatAddress } from '../ipam/address.js';
 import type { CommandContext } from './context.js';
 
@@ -17,6 +17,9 @@ export async function gc(context: CommandContext): Promise<undefined> {
   const { released, failures } = await context.pool.garbageCollect(valid);
   const addresses = released.map((allocation) => formatAddress(allocation.family, allocation.address));
   context.log.info({ addresses, failures: failures.length }, 'garbage collection finished');
+  // A damaged shard or refused credentials keep their own code: running GC again would not help.
+  const lasting = failures.find((failure) => failure instanceof LeaseholdError && !(failure instanceof StoreUnavailableError));
+  if (lasting) throw lasting;
   if (failures.length > 0) {
     const first = failures[0] as Error;
     throw new StoreUnavailableError(`GC released ${released.length} addresses but failed on ${failures.length} shards (first: ${first.message}); run GC again`, { cause: first });

@@ -14,7 +14,12 @@ export async function status(context: CommandContext): Promise<undefined> {
   } catch (error) {
     throw notAvailable(`store of network "${network}" is not reachable: ${(error as Error).message}`, error);
   }
-  const exhausted = await context.pool.exhaustedSets();
+  let exhausted: number[];
+  try {
+    exhausted = await context.pool.exhaustedSets();
+  } catch (error) {
+    throw notAvailable(`network "${network}" cannot serve ADD: ${(error as Error).message}`, error);
+  }
   if (exhausted.length > 0) {
     const sets = exhausted.map((index) => {
       const ranges = (context.config.spec.rangeSets[index] ?? []).map(describeRange).join(', ');

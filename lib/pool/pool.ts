@@ -217,6 +217,7 @@ export class Pool {
     const hintKeys = new Set(hinted ?? []);
     await this.checkRequestedFree(wanted, existing, attachment);
     const owner: Owner = { containerId: attachment.containerId, ifName: attachment.ifName, allocatedAt: new Date().toISOString() };
+    if (this.options.nodeName) owner.node = this.options.nodeName;
     for (const key of ['podNamespace', 'podName', 'podUid'] as const) {
       if (attachment[key]) owner[key] = attachment[key];
     }
@@ -243,7 +244,9 @@ export class Pool {
       }
     } catch (error) {
       await session.rollback();
-      await this.restoreHint(attachment, hinted, hintKeys.size);
+      // After a store failure a write may have been applied without an answer: the hint must
+      // keep pointing at that shard, so that the runtime's retry finds the address.
+      if (!(error instanceof StoreUnavailableError)) await this.restoreHint(attachment, hinted, hintKeys.size);
       throw error;
     }
     if (read === 'damaged') await this.hints.write(this.network, attachment.containerId, attachment.ifName, [...hintKeys]);
@@ -421,7 +424,11 @@ export class Pool {
         const place = await this.placeOfKey(key);
         if (!place) continue;
         const freed = await this.updateShard(key, place, (shard) => {
-          const stale = Object.entries(shard.owners).filter(([, owner]) => !valid.has(`${owner.containerId}/${owner.ifName}`));
+          // A runtime's list names only its own node's attachments, so with a shared store GC
+          // frees only what this node allocated.
+          const stale = Object.entries(shard.owners).filter(
+            ([, owner]) => this.isLocal(owner) && !valid.has(`${owner.containerId}/${owner.ifName}`),
+          );
           if (stale.length === 0) return { value: [] as Allocation[] };
           const offsets = stale.map(([offset]) => Number(offset));
           const allocations = offsets.flatMap((offset) => this.locate(key, shard, offset) ?? []);
@@ -437,6 +444,10 @@ export class Pool {
       }
     }
     return { released, failures };
+  }
+
+  private isLocal(owner: Owner): boolean {
+    return this.options.nodeName === undefined || owner.node === this.options.nodeName;
   }
 
   /** Whether each range set still has a free address; returns the sets that have none. */

@@ -29,7 +29,7 @@ function ioError(action: string, path: string, error: unknown): LeaseholdError {
 }
 
 function corrupt(path: string, error: unknown): LeaseholdError {
-  return new LeaseholdError('STORE_DATA_INVALID', CniCode.STORE_DATA_INVALID, `invalid data in ${path}: ${(error as Error).message}; restore it from a backup or remove it and run GC`, { cause: error });
+  return new LeaseholdError('STORE_DATA_INVALID', CniCode.STORE_DATA_INVALID, `invalid data in ${path}: ${(error as Error).message}; restore it from a backup, and do not remove it while pods hold its addresses`, { cause: error });
 }
 
 /**

@@ -60,11 +60,26 @@ describe('KubeClient', () => {
     [401, 5, 'STORE_FORBIDDEN'],
     [422, 5, 'STORE_REQUEST_FAILED'],
   ])('maps HTTP %i to code %i', async (status, cniCode, code) => {
-    const client = await serve([{ status, body: { reason: 'Because', message: 'secret body text' } }]);
+    const client = await serve([{ status, body: { reason: 'Because', message: 'configmaps is forbidden', details: { causes: ['secret body text'] } } }]);
     const error = await failure(client.request('GET', '/api/v1/x'));
     expect(error.cniCode).toBe(cniCode);
     expect(error.code).toBe(code);
+    expect(error.message).toContain('Because: configmaps is forbidden');
     expect(error.message).not.toContain('secret body text');
+    client.close();
+  });
+
+  it('rejects a success that is not JSON', async () => {
+    server = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'text/html' });
+      response.end('<html>proxy</html>');
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const client = new KubeClient({ server: new URL(`http://127.0.0.1:${port}`), insecureSkipTlsVerify: false, source: 'test' });
+    const error = await failure(client.request('GET', '/api/v1/x'));
+    expect(error.cniCode).toBe(11);
+    expect(error.message).toContain('not JSON');
     client.close();
   });
 

@@ -193,6 +193,30 @@ describe('Pool.release and garbageCollect', () => {
   });
 });
 
+describe('shared stores', () => {
+  it('collects only what this node allocated', async () => {
+    const store = new MemoryStore();
+    const a = poolFor({ ranges: [[{ subnet: '10.0.0.0/24' }]] }, store, 'node-a').pool;
+    const b = poolFor({ ranges: [[{ subnet: '10.0.0.0/24' }]] }, store, 'node-b').pool;
+    await a.allocate({ containerId: 'on-a', ifName: 'eth0' }, []);
+    await b.allocate({ containerId: 'on-b', ifName: 'eth0' }, []);
+    const { released } = await a.garbageCollect(new Set());
+    expect(released.map((allocation) => allocation.owner.containerId)).toEqual(['on-a']);
+    expect(text(await b.find({ containerId: 'on-b', ifName: 'eth0' }, true))).toHaveLength(1);
+  });
+
+  it('treats an owner record without its bit as taken', async () => {
+    const { pool, store } = poolFor({ ranges: [[{ subnet: '10.0.0.0/29' }]] });
+    await pool.allocate({ containerId: 'a', ifName: 'eth0' }, []);
+    for (const [key, shard] of store.shards) {
+      shard.data.bitmap = Buffer.alloc(1).toString('base64');
+      store.shards.set(key, shard);
+    }
+    const next = await pool.allocate({ containerId: 'b', ifName: 'eth0' }, []);
+    expect(text(next)).toEqual(['10.0.0.3']);
+  });
+});
+
 describe('Pool.checkDefinition', () => {
   it('rejects other ranges under the same name', async () => {
     const store = new MemoryStore();
