@@ -73,6 +73,9 @@ export interface LoadOptions {
 }
 
 /** Checks a decoded configuration, reporting every problem at once with its path. */
+/** Network names as the CNI specification allows them. */
+const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
 /** Keys of the ipam section that only ADD, CHECK, GC and STATUS need. */
 const ADDRESS_KEYS = ['ranges', 'subnet', 'rangeStart', 'rangeEnd', 'gateway', 'range', 'range_start', 'range_end', 'ipRanges', 'exclude', 'routes', 'dns', 'resolvConf'];
 
@@ -91,6 +94,9 @@ export function loadConfig(raw: Record<string, unknown>, host: HostConfig, optio
   const netconf = parsed.data;
   const ipam = netconf.ipam;
   const problems: ConfigProblem[] = [];
+  if (!NETWORK_NAME.test(netconf.name)) {
+    problems.push({ path: 'name', message: `invalid network name "${netconf.name.slice(0, 80)}": start with a letter or digit, then use letters, digits, "_", "." or "-"` });
+  }
   const rangeProblems: ConfigProblem[] = [];
   const rangeSets = options.lenientRanges ? [] : resolveRangeSets(ipam, rangeProblems);
   if (!options.lenientRanges) problems.push(...rangeProblems);

@@ -60,6 +60,10 @@ describe('range validation', () => {
     ]);
   });
 
+  it.each(['a/b', ' ', '-lead', 'net work'])('rejects the network name %j', (name) => {
+    expect(problemsOf({ ranges: [[{ subnet: '10.0.0.0/24' }]] }, { name }).join('\n')).toContain('name: invalid network name');
+  });
+
   it('rejects two IPv4 sets for 0.2.0 results', () => {
     const problems = problemsOf({ ranges: [[{ subnet: '10.0.0.0/24' }], [{ subnet: '10.1.0.0/24' }]] }, { cniVersion: '0.2.0' });
     expect(problems[0]).toContain('use cniVersion 0.3.0 or later');
