@@ -41,7 +41,7 @@ export interface KubeStoreOptions {
   namespace: string;
   /** Identifies this writer in Leases: the node name. */
   holder: string;
-  /** Node-local directory for caches; every cached value is checked by the API server on write. */
+  /** Node-local directory for caches; a cached copy only ever serves as the base of a compare-and-swap. */
   cacheDir: string;
   lockWaitMs?: number;
 }
