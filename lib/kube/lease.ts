@@ -1,8 +1,7 @@
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { LockBusyError } from '../errors.js';
 import type { KubeClient } from './client.js';
+import { cacheScope, readCached, writeCached } from './local-cache.js';
 
 /**
  * How long a shard Lease stays valid without renewal. A write takes milliseconds, and a node
@@ -100,28 +99,15 @@ export class ShardLeases {
   }
 
   private cachePath(name: string): string {
-    const scope = createHash('sha256').update(`${this.options.client.server}\n${this.options.namespace}`).digest('hex').slice(0, 16);
-    return join(this.options.cacheDir, 'kube-cache', scope, 'leases', `${name}.json`);
+    return join(cacheScope(this.options.cacheDir, this.options.client.server, this.options.namespace), 'leases', `${name}.json`);
   }
 
-  private async remembered(name: string): Promise<Remembered | undefined> {
-    try {
-      return JSON.parse(await readFile(this.cachePath(name), 'utf8')) as Remembered;
-    } catch {
-      return undefined;
-    }
+  private remembered(name: string): Promise<Remembered | undefined> {
+    return readCached<Remembered>(this.cachePath(name));
   }
 
-  private async remember(name: string, held: Remembered | undefined): Promise<void> {
-    const path = this.cachePath(name);
-    try {
-      if (!held) return await unlink(path);
-      await mkdir(join(path, '..'), { recursive: true });
-      await writeFile(`${path}.${process.pid}.tmp`, JSON.stringify(held));
-      await rename(`${path}.${process.pid}.tmp`, path);
-    } catch {
-      // A lost memory costs one request next time, nothing more.
-    }
+  private remember(name: string, record: Remembered): Promise<void> {
+    return writeCached(this.cachePath(name), record);
   }
 
   private spec(acquiredAt: number, now: number, transitions: number): Lease['spec'] {

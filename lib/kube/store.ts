@@ -1,13 +1,13 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CniCode, ConflictError, LeaseholdError } from '../errors.js';
 import type { NetworkDefinition } from '../ipam/network.js';
 import { type ShardData, shardProblem } from '../ipam/shard.js';
-import { networkSlug, shortHash } from '../store/names.js';
+import { networkSlug } from '../store/names.js';
 import { acquireSocketLock, lockNamer } from '../store/socket-lock.js';
 import type { ShardLock, ShardStore, Versioned } from '../store/types.js';
 import type { KubeClient } from './client.js';
 import { ShardLeases } from './lease.js';
+import { cacheScope, readCached, writeCached } from './local-cache.js';
 
 export const DEFAULT_NAMESPACE = 'leasehold';
 
@@ -83,31 +83,16 @@ export class KubeStore implements ShardStore {
     return labels;
   }
 
-  /** Cached copies are kept per API server and namespace: a resourceVersion means nothing elsewhere. */
   private cachePath(network: string, name: string): string {
-    const scope = shortHash(`${this.client.server}\n${this.options.namespace}`, 16);
-    return join(this.options.cacheDir, 'kube-cache', scope, networkSlug(network), `${name}.json`);
+    return join(cacheScope(this.options.cacheDir, this.client.server, this.options.namespace), networkSlug(network), `${name}.json`);
   }
 
-  private async readCache<T>(network: string, name: string): Promise<T | undefined> {
-    try {
-      return JSON.parse(await readFile(this.cachePath(network, name), 'utf8')) as T;
-    } catch {
-      return undefined;
-    }
+  private readCache<T>(network: string, name: string): Promise<T | undefined> {
+    return readCached<T>(this.cachePath(network, name));
   }
 
-  /** Best effort: a cache that cannot be written only costs a read next time. */
-  private async writeCache(network: string, name: string, value: unknown): Promise<void> {
-    const path = this.cachePath(network, name);
-    try {
-      await mkdir(join(path, '..'), { recursive: true });
-      const temporary = `${path}.${process.pid}.tmp`;
-      await writeFile(temporary, JSON.stringify(value));
-      await rename(temporary, path);
-    } catch {
-      // Ignored on purpose; see above.
-    }
+  private writeCache(network: string, name: string, value: unknown): Promise<void> {
+    return writeCached(this.cachePath(network, name), value);
   }
 
   private parseShard(configMap: ConfigMap): Versioned<ShardData> {
