@@ -1,5 +1,5 @@
 import type { RequestedAddress } from '../config/load.js';
-import { formatAddress } from '../ipam/address.js';
+import { type Interval, formatAddress } from '../ipam/address.js';
 import { type AddressRange, availableIntervals, describeRange } from '../ipam/network.js';
 import {
   type Owner,
@@ -53,16 +53,17 @@ export class ReservationSession {
    * the shards skipped, in case they hold the only free addresses.
    */
   async reserveAny(setIndex: number, set: AddressRange[]): Promise<Allocation> {
-    const skipped: Array<{ range: AddressRange; place: ShardPlace }> = [];
+    const skipped: Array<{ range: AddressRange; available: Interval[]; place: ShardPlace }> = [];
     for (const range of set) {
-      for (const block of candidateBlocks(range.subnetFirst, availableIntervals(range), this.pool.startBlock(range))) {
+      const available = availableIntervals(range);
+      for (const block of candidateBlocks(range.subnetFirst, available, this.pool.startBlock(range))) {
         const place = { ...placeOf(range, range.subnetFirst), block };
         try {
-          const allocation = await this.tryShard(setIndex, range, place, 0);
+          const allocation = await this.tryShard(setIndex, range, available, place, 0);
           if (allocation) return allocation;
         } catch (error) {
           if (!(error instanceof LockBusyError)) throw error;
-          if (skipped.length < MAX_SKIPPED_SHARDS) skipped.push({ range, place });
+          if (skipped.length < MAX_SKIPPED_SHARDS) skipped.push({ range, available, place });
         }
       }
     }
@@ -71,7 +72,7 @@ export class ReservationSession {
     while (skipped.length > 0) {
       for (const entry of [...skipped]) {
         try {
-          const allocation = await this.tryShard(setIndex, entry.range, entry.place, BUSY_SHARD_WAIT_MS);
+          const allocation = await this.tryShard(setIndex, entry.range, entry.available, entry.place, BUSY_SHARD_WAIT_MS);
           if (allocation) return allocation;
           skipped.splice(skipped.indexOf(entry), 1);
         } catch (error) {
@@ -82,9 +83,15 @@ export class ReservationSession {
     throw poolExhausted(this.pool.network, setIndex, set.map(describeRange).join(', '));
   }
 
-  private async tryShard(setIndex: number, range: AddressRange, place: ShardPlace, lockWaitMs: number | undefined): Promise<Allocation | undefined> {
+  private async tryShard(
+    setIndex: number,
+    range: AddressRange,
+    available: Interval[],
+    place: ShardPlace,
+    lockWaitMs: number | undefined,
+  ): Promise<Allocation | undefined> {
     const key = shardKey(place);
-    const pieces = offsetsInShard(place, availableIntervals(range));
+    const pieces = offsetsInShard(place, available);
     const offset = await this.pool.updateShard(
       key,
       place,
