@@ -1,7 +1,7 @@
-// Runs the built plugin on every example NetworkAttachmentDefinition the way a runtime does:
-// ADD for three pods, ADD again for the first, DEL for one, ADD for a fourth pod, then for 1.1.0
-// networks a GC that keeps two and a STATUS, all
-// against the embedded file store in a scratch directory. Prints what each pod got.
+// Runs the built plugin on every example NetworkAttachmentDefinition the way a runtime does, with
+// the embedded file store in a scratch directory, and prints what each pod got. Each network
+// gets ADD for three pods, ADD again for the first, DEL for one and ADD for a fourth; 1.1.0
+// networks also get a GC that keeps two pods and a STATUS.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,8 +56,9 @@ for (const file of readdirSync(dir).filter((name) => name.endsWith('.yaml')).sor
   for (const [command, pod] of steps) {
     const outcome = call(command, netconf, pod);
     if (!outcome.ok) failures++;
-    const shown = outcome.ok ? (command === 'ADD' ? describe(outcome.json) : 'released') : outcome.text;
-    console.log(`  ${command.padEnd(6)} ${pod.padEnd(6)} ${shown}`);
+    let summary = outcome.text;
+    if (outcome.ok) summary = command === 'ADD' ? describe(outcome.json) : 'released';
+    console.log(`  ${command.padEnd(6)} ${pod.padEnd(6)} ${summary}`);
   }
   if (netconf.cniVersion === '1.1.0') {
     const valid = ['pod-a', 'pod-d'].map((pod) => ({ containerID: `cid-${pod}`, ifname: 'net1' }));

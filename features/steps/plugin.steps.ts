@@ -12,7 +12,7 @@ function addressesOf(json: Record<string, unknown> | undefined): string[] {
 }
 
 /**
- * Every file under the scenario's store, with its content: the whole stored state. The lock key
+ * Lists every file under the scenario's store with its content: the whole stored state. The lock key
  * is left out: it is created with the store directory and holds no allocation state.
  */
 function storeSnapshot(world: PluginWorld): string {
@@ -155,11 +155,13 @@ Then('the result is:', function (this: PluginWorld, json: string) {
 });
 
 Then('the result has the key {string}', function (this: PluginWorld, key: string) {
-  assert.ok(this.last?.json && key in this.last.json, `result: ${this.last?.stdout}`);
+  assert.ok(this.last?.json, `no result: ${this.last?.stdout}`);
+  assert.ok(key in this.last.json, `result: ${this.last.stdout}`);
 });
 
 Then('the result has no key {string}', function (this: PluginWorld, key: string) {
-  assert.ok(this.last?.json && !(key in this.last.json), `result: ${this.last?.stdout}`);
+  assert.ok(this.last?.json, `no result: ${this.last?.stdout}`);
+  assert.ok(!(key in this.last.json), `result: ${this.last.stdout}`);
 });
 
 Then('the result names cniVersion {string}', function (this: PluginWorld, version: string) {

@@ -6,7 +6,7 @@ import { After, Before, World, setWorldConstructor } from '@cucumber/cucumber';
 
 export const BINARY = resolve('dist/bin/leasehold');
 
-/** What one invocation of the built binary printed and returned. */
+/** Output and exit code of one invocation of the built binary. */
 export interface Invocation {
   exitCode: number;
   stdout: string;
@@ -28,7 +28,7 @@ export class PluginWorld extends World {
   kube: { kubeconfig: string; namespace: string; suffix: string; nodes: Map<string, string> } | undefined;
   node = 'node-1';
 
-  /** The network name as stored: Kubernetes scenarios share a cluster, so names get a suffix. */
+  /** Returns the network name as stored: Kubernetes scenarios share a cluster, so names get a suffix. */
   storedName(network: string): string {
     return this.kube ? `${network}-${this.kube.suffix}` : network;
   }

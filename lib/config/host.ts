@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { CniCode, InvalidConfigError, LeaseholdError } from '../errors.js';
 import { describeIssue, formatPath, storeSchema } from './schema.js';
 
-/** Where an installer writes the host configuration, unless LEASEHOLD_CONFIG_FILE names another. */
+/** Path an installer writes the host configuration to, unless LEASEHOLD_CONFIG_FILE names another. */
 export const DEFAULT_HOST_CONFIG_FILE = '/etc/cni/net.d/leasehold.d/leasehold.conf';
 
 export const DEFAULT_FILE_STORE_DIR = '/var/lib/cni/leasehold';
@@ -22,7 +22,7 @@ const hostConfigSchema = z.strictObject({
 export type HostConfig = z.infer<typeof hostConfigSchema>;
 
 /**
- * Reads the host configuration file. A missing file means no host settings; a file that exists
+ * Reads the host configuration file. A missing file means no host settings. A file that exists
  * but cannot be read or parsed is an error, because silently falling back to another store would
  * split the allocations of one network across two stores.
  */

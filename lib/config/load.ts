@@ -54,7 +54,7 @@ export function decodeStdin(text: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** The configuration's cniVersion; configurations written before versions existed mean 0.1.0. */
+/** Returns the configuration's cniVersion, 0.1.0 for configurations written before versions existed. */
 export function versionOf(raw: Record<string, unknown>): string {
   const version = raw.cniVersion;
   if (version === undefined || version === '') return '0.1.0';

@@ -24,7 +24,7 @@ import type { IpamConfig } from './schema.js';
 /** A range as written, before resolution: native and whereabouts syntax both end up here. */
 interface RangeInput {
   path: string;
-  /** Key that holds the subnet, for messages: `subnet` or `range`. */
+  /** Key that contains the subnet, for messages: `subnet` or `range`. */
   subnetKey: string;
   subnet: string;
   rangeStart?: string;

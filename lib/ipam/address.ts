@@ -60,7 +60,7 @@ export function prefixSize(family: Family, length: number): bigint {
   return 1n << BigInt(familyBits(family) - length);
 }
 
-/** The first address of the prefix that contains `value`. */
+/** Returns the first address of the prefix that contains `value`. */
 export function networkAddress(family: Family, value: bigint, length: number): bigint {
   const hostBits = BigInt(familyBits(family) - length);
   return (value >> hostBits) << hostBits;
@@ -81,6 +81,12 @@ export function intervalsOverlap(a: Interval, b: Interval): boolean {
   return a.first <= b.last && b.first <= a.last;
 }
 
+/** Orders intervals by their first address. */
+export function compareIntervals(a: Interval, b: Interval): number {
+  if (a.first === b.first) return 0;
+  return a.first < b.first ? -1 : 1;
+}
+
 /**
  * Subtracts `holes` from `interval`, returning the remaining pieces in ascending order. Runs in
  * time linear in the number of holes, whatever their size.
@@ -88,7 +94,7 @@ export function intervalsOverlap(a: Interval, b: Interval): boolean {
 export function subtractIntervals(interval: Interval, holes: Interval[]): Interval[] {
   const sorted = holes
     .filter((hole) => intervalsOverlap(hole, interval))
-    .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    .sort(compareIntervals);
   const pieces: Interval[] = [];
   let next = interval.first;
   for (const hole of sorted) {

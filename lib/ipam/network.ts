@@ -1,6 +1,7 @@
 import {
   type Family,
   type Interval,
+  compareIntervals,
   familyBits,
   formatAddress,
   formatPrefix,
@@ -19,7 +20,7 @@ export interface AddressRange {
   gateway: bigint | undefined;
   /** Excluded addresses, as intervals, in this range's family. */
   exclude: Interval[];
-  /** Where this range came from in the configuration, for messages. */
+  /** Configuration path of this range, for messages. */
   path: string;
 }
 
@@ -51,12 +52,12 @@ export function reservedAddresses(range: AddressRange): bigint[] {
   return [range.subnetFirst, subnetLast(range)];
 }
 
-/** The default first address of a range: the first address that is not reserved. */
+/** Returns the default first address of a range: the first address that is not reserved. */
 export function defaultRangeStart(family: Family, subnetFirst: bigint, prefixLength: number): bigint {
   return familyBits(family) - prefixLength <= 1 ? subnetFirst : subnetFirst + 1n;
 }
 
-/** The default last address: the broadcast address less one for IPv4, the last one for IPv6. */
+/** Returns the default last address: the broadcast address less one for IPv4, the last for IPv6. */
 export function defaultRangeEnd(family: Family, subnetFirst: bigint, prefixLength: number): bigint {
   const last = subnetFirst + prefixSize(family, prefixLength) - 1n;
   if (family === 6 || familyBits(family) - prefixLength <= 1) return last;
@@ -64,7 +65,7 @@ export function defaultRangeEnd(family: Family, subnetFirst: bigint, prefixLengt
 }
 
 /**
- * The addresses this range may hand out, as ascending disjoint intervals: rangeStart to rangeEnd
+ * Returns the addresses this range may hand out, as ascending disjoint intervals: rangeStart to rangeEnd
  * less the reserved addresses, the gateway and the exclusions. Its size is bounded by the number
  * of exclusions, never by the size of the range.
  */
@@ -104,7 +105,7 @@ export interface NetworkDefinition {
 
 /** Sorts intervals and merges overlapping and adjacent ones, so equal sets compare equal. */
 export function mergeIntervals(intervals: Interval[]): Interval[] {
-  const sorted = [...intervals].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  const sorted = [...intervals].sort(compareIntervals);
   const merged: Interval[] = [];
   for (const piece of sorted) {
     const previous = merged.at(-1);

@@ -2,7 +2,7 @@ import { type Family, type Interval, familyBits, formatAddress, formatPrefix, pa
 import type { AddressRange } from './network.js';
 
 /**
- * Addresses per shard. A full shard holds 1024 owner records of about 300 bytes of JSON each
+ * Addresses per shard. A full shard contains 1024 owner records of about 300 bytes of JSON each
  * (a 64-character container ID, pod namespace, name and UID, interface and timestamp), so about
  * 300 KiB plus a 172-byte bitmap: far under the 1 MiB limit of a Kubernetes object.
  */
@@ -43,7 +43,7 @@ export interface ShardData {
   owners: Record<string, Owner>;
 }
 
-/** Where a shard sits: enough to name it and to turn offsets into addresses. */
+/** Position of a shard: enough to name it and to turn offsets into addresses. */
 export interface ShardPlace {
   family: Family;
   subnetFirst: bigint;
@@ -74,7 +74,7 @@ export function shardProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The place of a stored shard, read from its own subnet and block fields. */
+/** Reads the position of a stored shard from its own subnet and block fields. */
 export function placeFromShard(shard: ShardData): ShardPlace | undefined {
   const prefix = parsePrefix(shard.subnet);
   if (!prefix || !/^\d+$/.test(shard.block)) return undefined;
@@ -100,7 +100,7 @@ export function blockSize(place: ShardPlace): number {
 }
 
 /**
- * A stable, DNS-1123-safe name for a shard within its network: family, subnet address in hex,
+ * Returns a stable, DNS-1123-safe name for a shard within its network: family, subnet address in hex,
  * prefix length and block in hex. Every spelling of an IPv6 subnet gives the same name.
  */
 export function shardKey(place: ShardPlace): string {
@@ -136,7 +136,7 @@ function setBit(bits: Buffer, offset: number, value: boolean): void {
   bits[index] = value ? (bits[index] ?? 0) | mask : (bits[index] ?? 0) & ~mask;
 }
 
-/** The pieces of `available` inside this shard, as offsets within the block. */
+/** Returns the pieces of `available` inside this shard, as offsets within the block. */
 export function offsetsInShard(place: ShardPlace, available: Interval[]): Array<[number, number]> {
   const first = blockFirst(place);
   const last = first + BigInt(blockSize(place)) - 1n;

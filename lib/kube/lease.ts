@@ -79,8 +79,8 @@ export interface ShardLeasesOptions {
  *
  * A node keeps a Lease across its writes and renews it while it writes, so a node writing to
  * its own shard pays no Lease request per write. A writer of another node that needs the shard
- * annotates the Lease; the holder notices at its next renewal, which then fails its
- * compare-and-swap, deletes the Lease and waits YIELD_MS before it competes again. An idle holder's Lease
+ * annotates the Lease. The holder's next renewal then fails its compare-and-swap, so the holder
+ * deletes the Lease and waits YIELD_MS before it competes again. An idle holder's Lease
  * simply expires.
  *
  * NOTE: the hand-over is not fair. The holder may win the Lease back before a slow waiter polls
@@ -174,7 +174,7 @@ export class ShardLeases {
     for (;;) {
       const now = Date.now();
       if (renewable) {
-        // This node holds it: renew by compare-and-swap, without reading it first. A conflict
+        // This node has it: renew by compare-and-swap, without reading it first. A conflict
         // means another node has annotated it, or taken it over after it expired.
         const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, labels, resourceVersion: renewable.version }, spec: this.spec(renewable.acquiredAt, now, renewable.transitions) };
         const renewed = await client.request<Lease>('PUT', `${this.base}/${name}`, { body, expect: [404, 409] });

@@ -49,8 +49,8 @@ export interface KubeStoreOptions {
 /**
  * The cluster-wide store. Each shard is a ConfigMap named after its network and block, created
  * when first written. Writes are compare-and-swap on resourceVersion, under a Lease scoped to the
- * shard (and, between processes of one node, a host-wide lock), so the API server rejects any
- * write based on a stale read, whoever holds the Lease.
+ * shard (and, between processes of one node, a host-wide lock). The API server rejects any write
+ * based on a stale read, even one made under a valid Lease.
  */
 export class KubeStore implements ShardStore {
   private readonly client: KubeClient;
@@ -118,12 +118,12 @@ export class KubeStore implements ShardStore {
   }
 
   /**
-   * The shard as this node last read or wrote it, or a fresh read when none is cached. It may be
+   * Returns the shard as this node last read or wrote it, or reads it when none is cached. It may be
    * stale; a write based on it fails the compare-and-swap and the caller reads again.
    */
   async readShardCached(network: string, key: string): Promise<Versioned<ShardData> | undefined> {
     const cached = await this.readCache<Versioned<ShardData>>(network, key);
-    // A damaged copy is ignored: the store's own answer replaces it.
+    // A damaged copy is ignored and the shard is read from the API server instead.
     if (cached && typeof cached.version === 'string' && shardProblem(cached.data) === undefined) return cached;
     return this.readShard(network, key);
   }

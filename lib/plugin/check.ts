@@ -25,14 +25,14 @@ export async function check(context: CommandContext): Promise<undefined> {
     throw mismatch(`no address is reserved on network "${network}" for container ${attachment.containerId} interface ${attachment.ifName}; run ADD again`);
   }
   if (held.length < context.config.spec.rangeSets.length) {
-    throw mismatch(`container ${attachment.containerId} interface ${attachment.ifName} holds ${heldText.join(', ')} on network "${network}", fewer than its ${context.config.spec.rangeSets.length} range sets; run ADD again`);
+    throw mismatch(`container ${attachment.containerId} interface ${attachment.ifName} has ${heldText.join(', ')} on network "${network}", fewer than its ${context.config.spec.rangeSets.length} range sets; run ADD again`);
   }
   const prevResult = context.config.netconf.prevResult;
   if (prevResult === undefined) return undefined;
   const previous = previousAddresses(prevResult);
   const missing = heldText.filter((address) => !previous.includes(address));
   if (missing.length > 0) {
-    throw mismatch(`prevResult lists ${previous.join(', ') || 'no address'}, but container ${attachment.containerId} interface ${attachment.ifName} holds ${heldText.join(', ')} on network "${network}"`);
+    throw mismatch(`prevResult lists ${previous.join(', ') || 'no address'}, but container ${attachment.containerId} interface ${attachment.ifName} has ${heldText.join(', ')} on network "${network}"`);
   }
   return undefined;
 }

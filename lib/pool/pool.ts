@@ -75,7 +75,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Why a range cannot hand out this address, or undefined when it can. */
+/** Returns why a range cannot hand out this address, or undefined when it can. */
 function unavailableReason(range: AddressRange, value: bigint): string | undefined {
   const where = describeRange(range);
   if (value < range.subnetFirst || value > subnetLast(range)) return 'outside-subnet';
@@ -232,7 +232,7 @@ export class Pool {
         const request = wanted.get(setIndex);
         if (held) {
           if (request && request.address.value !== held.address) {
-            throw addressNotAvailable(this.network, request.address, `container ${attachment.containerId} interface ${attachment.ifName} already holds ${formatAddress(held.family, held.address)} in this range set; DEL the attachment first`);
+            throw addressNotAvailable(this.network, request.address, `container ${attachment.containerId} interface ${attachment.ifName} already has ${formatAddress(held.family, held.address)} from this range set; DEL the attachment before requesting another address`);
           }
           result.push(held);
           continue;
@@ -244,8 +244,8 @@ export class Pool {
       }
     } catch (error) {
       await session.rollback();
-      // After a store failure a write may have been applied without an answer: the hint must
-      // keep pointing at that shard, so that the runtime's retry finds the address.
+      // After a store failure a write may have been applied without a response. The hint keeps
+      // pointing at that shard, so the runtime's retry finds the address.
       if (!(error instanceof StoreUnavailableError)) await this.restoreHint(attachment, hinted, hintKeys.size);
       throw error;
     }
@@ -316,8 +316,9 @@ export class Pool {
   }
 
   /**
-   * Where this node starts its search in a range: a block picked from the node name when one is
-   * set, so that nodes of a cluster write to different shards, else the range's first block.
+   * Returns the block where this node starts its search in a range. With a node name the block
+   * comes from its hash, so nodes of a cluster write to different shards; without one it is the
+   * range's first block.
    */
   startBlock(range: AddressRange): bigint {
     const span = blockSpan(range.subnetFirst, availableIntervals(range));

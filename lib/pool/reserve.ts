@@ -48,9 +48,9 @@ export class ReservationSession {
   }
 
   /**
-   * Reserves any free address of the set. The first pass skips shards whose lock another writer
-   * holds, so concurrent callers spread over shards instead of queueing; a second pass waits for
-   * the shards skipped, in case they hold the only free addresses.
+   * Reserves any free address of the set. The first pass skips shards locked by another writer,
+   * so concurrent callers spread over shards instead of queueing. A second pass waits for the
+   * skipped shards, in case they contain the only free addresses.
    */
   async reserveAny(setIndex: number, set: AddressRange[]): Promise<Allocation> {
     const skipped: Array<{ range: AddressRange; available: Interval[]; place: ShardPlace }> = [];

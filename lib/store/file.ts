@@ -33,9 +33,9 @@ function corrupt(path: string, error: unknown): LeaseholdError {
 }
 
 /**
- * Writes a file so that readers see the old or the new content, never a mix: the content is
- * written and flushed to a temporary file that is then renamed over the target, and the directory
- * is flushed so the rename survives a power loss.
+ * Writes a file so that readers see the old or the new content, never a mix. The content goes to
+ * a flushed temporary file that is renamed over the target. The directory is flushed too, so the
+ * rename survives a power loss.
  */
 async function writeAtomically(dir: string, name: string, content: string, exclusive: boolean): Promise<boolean> {
   const target = join(dir, name);

@@ -5,7 +5,7 @@ export function shortHash(text: string, length = 8): string {
 }
 
 /**
- * A DNS-1123 label for a network name: lowercase letters, digits and dashes, at most 40
+ * Returns a DNS-1123 label for a network name: lowercase letters, digits and dashes, at most 40
  * characters of the name, then 80 bits of a hash of the exact name so that names differing only
  * in case or punctuation stay apart. Stores also record the exact name and check it, because a
  * colliding pair can still be searched for.
@@ -20,7 +20,7 @@ export function networkSlug(network: string): string {
   return `${cleaned || 'net'}-${shortHash(network, 20)}`;
 }
 
-/** A file name for an attachment's hint: its two parts may hold any character. */
+/** Returns a file name for an attachment's hint, whose two parts may contain any character. */
 export function attachmentSlug(containerId: string, ifName: string): string {
   return shortHash(`${containerId}\n${ifName}`, 32);
 }

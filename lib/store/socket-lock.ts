@@ -58,8 +58,8 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * Takes a host-wide mutex by binding a Linux abstract Unix socket. The kernel releases the name
- * the moment its process exits, however it exits, so a killed holder never leaves a stale lock;
- * a paused holder keeps it, and waiters time out with LockBusyError instead of writing around
+ * the moment its process exits, however it exits, so a killed holder never leaves a stale lock.
+ * A paused holder keeps it, and waiters time out with LockBusyError instead of writing around
  * it. A timeout of 0 waits BRIEF_WAIT_MS.
  *
  * NOTE: abstract socket names are scoped to a network namespace. Every process sharing a store
@@ -81,7 +81,7 @@ export async function acquireSocketLock(name: string, timeoutMs: number): Promis
     }
     if (Date.now() >= deadline) {
       throw new LockBusyError(
-        `timed out after ${timeoutMs} ms waiting for lock ${name}: another plugin process holds it; retry, and look for a hung leasehold process if this repeats`,
+        `timed out after ${timeoutMs} ms waiting for lock ${name}: another plugin process has it; retry, and look for a hung leasehold process if this repeats`,
       );
     }
     await sleep(delay + Math.random() * delay);

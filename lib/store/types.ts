@@ -13,7 +13,7 @@ export interface ShardLock {
 }
 
 /**
- * Where allocations live. The address space of a network is split into fixed-size shards; each
+ * Storage of allocations. The address space of a network is split into fixed-size shards; each
  * shard is read with a version and written only by compare-and-swap on that version. Locks are
  * scoped to one shard and only keep writers from colliding: correctness rests on the
  * compare-and-swap, because a lock can expire while its holder is paused.
@@ -55,7 +55,7 @@ export interface ShardStore {
 }
 
 /**
- * Which shards may hold an attachment's addresses, kept beside the node's runtime. Written before
+ * Node-local record of the shards that may contain an attachment's addresses. Written before
  * every shard write, so a repeated ADD or a DEL finds the attachment without scanning the network.
  */
 export interface AttachmentHints {

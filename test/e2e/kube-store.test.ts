@@ -67,8 +67,8 @@ describe('Kubernetes store through the plugin binary', () => {
 });
 
 /**
- * Runs the calls as a runtime does: those that fail with code 11 (try again later) are retried,
- * up to three rounds; any other failure fails the test. Returns each call's last exit.
+ * Runs the calls as a runtime does, retrying those that fail with code 11 (try again later) for
+ * up to three rounds. Any other failure fails the test. Returns each call's last exit.
  */
 async function untilSettled(calls: Array<() => Promise<PluginExit>>): Promise<PluginExit[]> {
   const exits: PluginExit[] = new Array(calls.length);

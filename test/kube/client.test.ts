@@ -12,7 +12,7 @@ afterEach(() => {
   server = undefined;
 });
 
-/** An HTTP server on loopback that responds to each request with the next scripted reply. */
+/** Starts an HTTP server on loopback that responds to each request with the next scripted reply. */
 async function serve(replies: Array<{ status: number; body?: unknown; headers?: Record<string, string> } | 'hang'>): Promise<KubeClient> {
   let next = 0;
   server = createServer((_request, response) => {

@@ -9,7 +9,7 @@ beforeEach(() => {
 });
 afterEach(() => harness.cleanup());
 
-/** Every stored file and its content: the whole state of the store. */
+/** Lists every stored file with its content: the whole state of the store. */
 function snapshot(dir: string): string {
   const walk = (path: string): string[] =>
     readdirSync(path, { withFileTypes: true })

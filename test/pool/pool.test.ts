@@ -113,7 +113,7 @@ describe('Pool.allocate', () => {
 });
 
 describe('stale local copies', () => {
-  /** A store whose local copy of every shard says all addresses are taken. */
+  /** A store whose local copy of every shard marks all addresses as taken. */
   class StaleStore extends MemoryStore {
     async readShardCached(network: string, key: string) {
       const real = await this.readShard(network, key);
