@@ -21,6 +21,15 @@ export interface Owner {
   node?: string;
   /** ISO 8601 time of the allocation. */
   allocatedAt: string;
+  /**
+   * Set on addresses that stay with a StatefulSet pod: `namespace/podName`. A DEL detaches such an
+   * address instead of freeing it, and the next pod of that name gets it back.
+   */
+  sticky?: string;
+  /** ISO 8601 time of the DEL that detached a sticky address; absent while a container holds it. */
+  detachedAt?: string;
+  /** Set by the reconciler when it first finds the owner gone; cleared when the owner is live again. */
+  stale?: { since: string; reason: string };
 }
 
 /**
