@@ -55,13 +55,14 @@ export interface ConfigProblem {
 export class InvalidConfigError extends LeaseholdError {
   readonly problems: ConfigProblem[];
 
-  constructor(problems: ConfigProblem[]) {
+  /** `code` names the kind of problem for logs and Events; the CNI code is always 7. */
+  constructor(problems: ConfigProblem[], code = 'INVALID_CONFIG') {
     const lines = problems.map((p) => `${p.path}: ${p.message}`);
     const summary =
       problems.length === 1
         ? `invalid network configuration: ${lines[0]}`
         : `invalid network configuration (${problems.length} problems): ${lines.join('; ')}`;
-    super('INVALID_CONFIG', CniCode.INVALID_CONFIG, summary, { details: lines.join('\n') });
+    super(code, CniCode.INVALID_CONFIG, summary, { details: lines.join('\n') });
     this.name = 'InvalidConfigError';
     this.problems = problems;
   }

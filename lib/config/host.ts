@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { CniCode, InvalidConfigError, LeaseholdError } from '../errors.js';
+import { parsePrefix } from '../ipam/address.js';
 import { describeIssue, formatPath, storeSchema } from './schema.js';
 
 /** Path an installer writes the host configuration to, unless LEASEHOLD_CONFIG_FILE names another. */
 export const DEFAULT_HOST_CONFIG_FILE = '/etc/cni/net.d/leasehold.d/leasehold.conf';
 
 export const DEFAULT_FILE_STORE_DIR = '/var/lib/cni/leasehold';
+
+const cidr = z.string().check(z.refine((text) => parsePrefix(text) !== undefined, { message: 'expected a CIDR such as 10.96.0.0/12' }));
 
 const hostConfigSchema = z.strictObject({
   store: z.optional(storeSchema),
@@ -16,6 +19,10 @@ const hostConfigSchema = z.strictObject({
   /** Node-local directory for attachment hints and caches of the Kubernetes store. */
   stateDir: z.optional(z.string().check(z.minLength(1))),
   logLevel: z.optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  /** The cluster's service ranges, for API servers without ServiceCIDR objects. */
+  serviceCIDRs: z.optional(z.array(cidr)),
+  /** The cluster's pod ranges (the controller-manager's --cluster-cidr); saves reading every Node. */
+  clusterCIDRs: z.optional(z.array(cidr)),
 });
 
 /** Settings that belong to the host rather than to a network: the store and logging. */

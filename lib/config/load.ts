@@ -36,6 +36,12 @@ export interface PluginConfig {
   dns: Dns | undefined;
   store: StoreConfig;
   nodeName: string | undefined;
+  /** The network may overlap the cluster's service range and pod CIDRs. */
+  allowClusterOverlap: boolean;
+  /** The ranges are the node's spec.podCIDRs, read when the store is open (rangeSets is empty until then). */
+  nodeLocal: boolean;
+  /** StatefulSet pods keep their addresses across restarts and rescheduling. */
+  stickyStatefulSets: boolean;
   /** Things worth a log line that do not stop the command. */
   warnings: string[];
 }
@@ -98,7 +104,9 @@ export function loadConfig(raw: Record<string, unknown>, host: HostConfig, optio
     problems.push({ path: 'name', message: `invalid network name "${netconf.name.slice(0, 80)}": start with a letter or digit, then use letters, digits, "_", "." or "-"` });
   }
   const rangeProblems: ConfigProblem[] = [];
-  const rangeSets = options.lenientRanges ? [] : resolveRangeSets(ipam, rangeProblems);
+  const nodeLocal = ipam.rangesFrom === 'nodePodCIDRs';
+  if (nodeLocal) checkNodeLocal(ipam, problems);
+  const rangeSets = options.lenientRanges || nodeLocal ? [] : resolveRangeSets(ipam, rangeProblems);
   if (!options.lenientRanges) problems.push(...rangeProblems);
   checkStore(ipam.store, problems);
   const routes = checkRoutes(ipam, problems);
@@ -122,8 +130,25 @@ export function loadConfig(raw: Record<string, unknown>, host: HostConfig, optio
     dns,
     store: ipam.store ?? host.store ?? { type: 'file', dir: DEFAULT_FILE_STORE_DIR },
     nodeName: host.nodeName,
+    allowClusterOverlap: ipam.allowClusterOverlap === true,
+    nodeLocal,
+    stickyStatefulSets: ipam.stickyStatefulSets === true,
     warnings: collectWarnings(ipam),
   };
+}
+
+/** Keys that name ranges, which a network built from the node's pod CIDRs must not set. */
+const RANGE_KEYS = ['ranges', 'subnet', 'rangeStart', 'rangeEnd', 'range', 'range_start', 'range_end', 'ipRanges'] as const;
+
+function checkNodeLocal(ipam: IpamConfig, problems: ConfigProblem[]): void {
+  for (const key of RANGE_KEYS) {
+    if (ipam[key] !== undefined) {
+      problems.push({ path: `ipam.${key}`, message: 'set next to ipam.rangesFrom "nodePodCIDRs", which takes the ranges from the node; remove one of them' });
+    }
+  }
+  if (ipam.store !== undefined && ipam.store.type !== 'kubernetes') {
+    problems.push({ path: 'ipam.store.type', message: `"${ipam.store.type}" cannot read the node's pod CIDRs for ipam.rangesFrom "nodePodCIDRs"; use the kubernetes store` });
+  }
 }
 
 /** Drops repeats: an exclusion shared by every range is checked once per range. */
@@ -138,7 +163,7 @@ function uniqueProblems(problems: ConfigProblem[]): ConfigProblem[] {
 }
 
 /** Keys of the ipam section that Leasehold reads. */
-const KNOWN_KEYS = new Set(['type', ...ADDRESS_KEYS, 'network_name', 'store', 'log_file', 'log_level']);
+const KNOWN_KEYS = new Set(['type', ...ADDRESS_KEYS, 'network_name', 'store', 'log_file', 'log_level', 'allowClusterOverlap', 'rangesFrom', 'stickyStatefulSets']);
 
 function collectWarnings(ipam: IpamConfig): string[] {
   const storage = WHEREABOUTS_STORAGE_KEYS.filter((key) => key in ipam).map(

@@ -80,6 +80,10 @@ export const ipamSchema = z.looseObject({
   dns: z.optional(dnsSchema),
   resolvConf: z.optional(text),
   store: z.optional(storeSchema),
+  // Kubernetes behaviour.
+  allowClusterOverlap: z.optional(z.boolean()),
+  rangesFrom: z.optional(z.literal('nodePodCIDRs')),
+  stickyStatefulSets: z.optional(z.boolean()),
   log_file: z.optional(text),
   log_level: z.optional(text),
 });
@@ -128,6 +132,8 @@ export function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
       return issue.origin === 'string' ? 'invalid value: must not be empty' : `invalid value: must be at least ${String(issue.minimum)}`;
     case 'too_big':
       return `invalid value: must be at most ${String(issue.maximum)}`;
+    case 'custom':
+      return `invalid value: ${issue.message}`;
     default:
       return `invalid value (${issue.code})`;
   }

@@ -205,10 +205,36 @@ export function withoutReservations(shard: ShardData, offsets: number[]): ShardD
   return { ...shard, bitmap: bits.toString('base64'), owners };
 }
 
-/** Offsets owned by this attachment: the pair (containerId, ifName) that CNI calls identify. */
+/**
+ * Returns a copy of the shard where the given offsets are released: sticky addresses stay set and
+ * are marked detached at `at`, the others are cleared.
+ */
+export function withReleased(shard: ShardData, offsets: number[], at: string): ShardData {
+  const sticky = offsets.filter((offset) => shard.owners[String(offset)]?.sticky !== undefined);
+  const plain = offsets.filter((offset) => !sticky.includes(offset));
+  const cleared = withoutReservations(shard, plain);
+  const owners = { ...cleared.owners };
+  for (const offset of sticky) {
+    const { stale: _stale, ...owner } = owners[String(offset)] as Owner;
+    owners[String(offset)] = { ...owner, detachedAt: at };
+  }
+  return { ...cleared, owners };
+}
+
+/** Offsets held for a StatefulSet pod's interface, attached to a container or not. */
+export function offsetsKeptFor(shard: ShardData, sticky: string, ifName: string): number[] {
+  return Object.entries(shard.owners)
+    .filter(([, owner]) => owner.sticky === sticky && owner.ifName === ifName)
+    .map(([offset]) => Number(offset));
+}
+
+/**
+ * Offsets owned by this attachment: the pair (containerId, ifName) that CNI calls identify. A
+ * detached sticky address belongs to no container any more.
+ */
 export function offsetsOwnedBy(shard: ShardData, containerId: string, ifName: string): number[] {
   return Object.entries(shard.owners)
-    .filter(([, owner]) => owner.containerId === containerId && owner.ifName === ifName)
+    .filter(([, owner]) => owner.containerId === containerId && owner.ifName === ifName && owner.detachedAt === undefined)
     .map(([offset]) => Number(offset));
 }
 

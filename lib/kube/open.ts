@@ -4,6 +4,7 @@ import type { StoreConfig } from '../config/schema.js';
 import { FileStore } from '../store/file.js';
 import type { OpenedStore } from '../store/open.js';
 import { KubeClient } from './client.js';
+import { KubeCluster } from './cluster.js';
 import { resolveConnection } from './connection.js';
 import { DEFAULT_NAMESPACE, KubeStore } from './store.js';
 
@@ -26,6 +27,7 @@ export function openKubeStore(config: KubernetesStoreConfig, host: HostConfig, e
     hints: new FileStore(stateDir),
     distributed: true,
     nodeName,
+    cluster: new KubeCluster({ client, cacheDir: stateDir, nodeName, serviceCIDRs: host.serviceCIDRs, clusterCIDRs: host.clusterCIDRs }),
     requestCount: () => client.requests,
     close: () => client.close(),
   };

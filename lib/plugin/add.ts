@@ -2,6 +2,7 @@ import { type IpamResult, formatResult } from '../cni/result.js';
 import { requestedAddresses } from '../config/load.js';
 import { formatAddress } from '../ipam/address.js';
 import type { Allocation } from '../pool/pool.js';
+import { checkClusterOverlap, stickyKey } from './cluster.js';
 import { type CommandContext, attachmentOf } from './context.js';
 
 export function resultOf(context: CommandContext, allocations: Allocation[]): IpamResult {
@@ -22,8 +23,12 @@ export async function add(context: CommandContext): Promise<Record<string, unkno
   const requested = requestedAddresses(context.config.netconf, context.env.args);
   // Check requested addresses before the first write, so a bad request changes nothing.
   context.pool.matchRequested(requested);
+  await checkClusterOverlap(context.config, context.cluster, context.host);
   await context.pool.checkDefinition();
-  const allocations = await context.pool.allocate(attachmentOf(context.env), requested);
+  const attachment = attachmentOf(context.env);
+  const sticky = await stickyKey(context.config, context.cluster, attachment);
+  if (sticky) attachment.sticky = sticky;
+  const allocations = await context.pool.allocate(attachment, requested);
   const addresses = allocations.map((allocation) => formatAddress(allocation.family, allocation.address));
   context.log.info({ addresses }, 'addresses allocated');
   return formatResult(context.config.cniVersion, resultOf(context, allocations));

@@ -1,7 +1,9 @@
 import type { Log } from '../log.js';
 import type { CniEnvironment } from '../cni/env.js';
 import type { PluginConfig } from '../config/load.js';
+import type { HostConfig } from '../config/host.js';
 import type { Attachment, Pool } from '../pool/pool.js';
+import type { ClusterApi } from './cluster.js';
 
 /** Everything a command handler needs, prepared once per invocation. */
 export interface CommandContext {
@@ -9,6 +11,9 @@ export interface CommandContext {
   config: PluginConfig;
   pool: Pool;
   log: Log;
+  host: HostConfig;
+  /** Present with the Kubernetes store. */
+  cluster?: ClusterApi;
 }
 
 /** The attachment this invocation is about, with the pod fields Kubernetes runtimes pass. */

@@ -3,11 +3,12 @@ import { LATEST_VERSION, checkVersion, isSupported, versionReply } from '../cni/
 import { type HostConfig, readHostConfig } from '../config/host.js';
 import { decodeStdin, loadConfig, versionOf } from '../config/load.js';
 import { type LeaseholdError, toLeaseholdError } from '../errors.js';
-import { type LogLevel, PluginLog } from '../log.js';
+import { type Log, type LogLevel, PluginLog } from '../log.js';
 import { Pool } from '../pool/pool.js';
 import { type OpenedStore, openStore } from '../store/open.js';
 import { add } from './add.js';
 import { check } from './check.js';
+import { type ClusterApi, eventReason, nodeLocalSpec } from './cluster.js';
 import type { CommandContext } from './context.js';
 import { del } from './del.js';
 import { gc } from './gc.js';
@@ -45,6 +46,17 @@ function errorReply(error: LeaseholdError, version: string | undefined): Outcome
   return { exitCode: 1, stdout: JSON.stringify(body) };
 }
 
+/** Records a failed ADD that the pod's owner can act on as an Event on the pod; never throws. */
+async function reportOnPod(cluster: ClusterApi, env: CniEnvironment, error: LeaseholdError, log: Log): Promise<void> {
+  const reason = eventReason(error);
+  const podNamespace = env.args.get('K8S_POD_NAMESPACE');
+  const podName = env.args.get('K8S_POD_NAME');
+  if (!reason || !podNamespace || !podName) return;
+  const podUid = env.args.get('K8S_POD_UID');
+  const failure = await cluster.recordEvent({ podNamespace, podName, ...(podUid ? { podUid } : {}), reason, message: error.message });
+  if (failure) log.warn({ reason, err: failure }, 'failed to record an Event on the pod');
+}
+
 /**
  * Runs one CNI invocation. This is the only place where an error becomes CNI error JSON, and it
  * never throws: every failure, expected or not, comes back as an Outcome.
@@ -71,6 +83,10 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
     log = log.child({ command: env.command, containerId: env.containerId, ifName: env.ifName, network: config.spec.name });
     for (const warning of config.warnings) log.warn({}, warning);
     opened = await openStore(config.store, host, processEnv);
+    if (config.nodeLocal) {
+      config.spec = await nodeLocalSpec(config, opened.cluster, opened.nodeName);
+      log = log.child({ network: config.spec.name });
+    }
     const pool = new Pool({
       store: opened.store,
       hints: opened.hints,
@@ -78,7 +94,7 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
       log,
       ...(opened.distributed && opened.nodeName ? { nodeName: opened.nodeName } : {}),
     });
-    const context: CommandContext = { env, config, pool, log };
+    const context: CommandContext = { env, config, pool, log, host, ...(opened.cluster ? { cluster: opened.cluster } : {}) };
     // Runtimes must not overlap commands on one attachment; this makes overlapping ones wait.
     const perAttachment = env.command === 'ADD' || env.command === 'DEL' || env.command === 'CHECK';
     const unlock = perAttachment ? await opened.hints.lockAttachment(config.spec.name, env.containerId, env.ifName) : undefined;
@@ -97,6 +113,7 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
     const fields = { code: error.code, cniCode: error.cniCode, reason: error.message, ...(log ? {} : { command: env?.command }) };
     // A stack trace helps only for unexpected errors.
     logger.error(error.code === 'INTERNAL' ? { ...fields, err: error.cause } : fields, 'command failed');
+    if (env?.command === 'ADD' && opened?.cluster) await reportOnPod(opened.cluster, env, error, logger);
     await logger.flush();
     return errorReply(error, version);
   } finally {

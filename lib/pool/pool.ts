@@ -19,11 +19,12 @@ import {
   findFree,
   newShard,
   offsetsInShard,
+  offsetsKeptFor,
   offsetsOwnedBy,
   placeFromShard,
   placeOf,
   shardKey,
-  withoutReservations,
+  withReleased,
 } from '../ipam/shard.js';
 import { blockSpan, candidateBlocks } from '../ipam/walk.js';
 import { shortHash } from '../store/names.js';
@@ -44,6 +45,8 @@ export interface Attachment {
   podNamespace?: string;
   podName?: string;
   podUid?: string;
+  /** `namespace/podName` when the address stays with a StatefulSet pod. */
+  sticky?: string;
 }
 
 /** One address held by an attachment. */
@@ -218,9 +221,11 @@ export class Pool {
     await this.checkRequestedFree(wanted, existing, attachment);
     const owner: Owner = { containerId: attachment.containerId, ifName: attachment.ifName, allocatedAt: new Date().toISOString() };
     if (this.options.nodeName) owner.node = this.options.nodeName;
-    for (const key of ['podNamespace', 'podName', 'podUid'] as const) {
+    for (const key of ['podNamespace', 'podName', 'podUid', 'sticky'] as const) {
       if (attachment[key]) owner[key] = attachment[key];
     }
+    const missing = this.spec.rangeSets.some((_, setIndex) => !existing.some((allocation) => allocation.setIndex === setIndex));
+    const kept = attachment.sticky && missing ? await this.keptFor(attachment) : [];
     const session = new ReservationSession(this, owner, hintKeys);
     const result: Allocation[] = [];
     // Sets with a requested address go first: the request that can fail on a taken address then
@@ -237,9 +242,11 @@ export class Pool {
           result.push(held);
           continue;
         }
-        const allocation = request
-          ? await session.reserveExact(setIndex, request.range, request.address)
-          : await session.reserveAny(setIndex, set);
+        const keep = request ? undefined : kept.find((allocation) => allocation.setIndex === setIndex);
+        const takenOver = keep ? await session.takeOver(keep) : undefined;
+        const allocation =
+          takenOver ??
+          (request ? await session.reserveExact(setIndex, request.range, request.address) : await session.reserveAny(setIndex, set));
         result.push(allocation);
       }
     } catch (error) {
@@ -251,6 +258,24 @@ export class Pool {
     }
     if (read === 'damaged') await this.hints.write(this.network, attachment.containerId, attachment.ifName, [...hintKeys]);
     return result.sort((a, b) => a.setIndex - b.setIndex);
+  }
+
+  /**
+   * Finds the addresses kept for a StatefulSet pod's interface by an earlier pod of the same
+   * name, on any node. Kept addresses have no hint on this node, so every shard is read.
+   */
+  private async keptFor(attachment: Attachment): Promise<Allocation[]> {
+    // TODO: an index of kept addresses per network would save reading every shard on such an ADD.
+    const found: Allocation[] = [];
+    for (const key of await this.store.listShards(this.network)) {
+      const shard = this.owned(key, await this.store.readShard(this.network, key));
+      if (!shard) continue;
+      for (const offset of offsetsKeptFor(shard.data, attachment.sticky as string, attachment.ifName)) {
+        const allocation = this.locate(key, shard.data, offset);
+        if (allocation && allocation.setIndex >= 0) found.push(allocation);
+      }
+    }
+    return found;
   }
 
   /** Fails before any write when a requested address is already held by another attachment. */
@@ -400,7 +425,7 @@ export class Pool {
         const offsets = offsetsOwnedBy(shard, attachment.containerId, attachment.ifName);
         if (offsets.length === 0) return { value: [] as Allocation[] };
         const allocations = this.allocationsIn(key, shard, attachment);
-        return { data: withoutReservations(shard, offsets), value: allocations };
+        return { data: withReleased(shard, offsets, new Date().toISOString()), value: allocations };
       });
       released.push(...(freed ?? []));
     }
@@ -428,12 +453,12 @@ export class Pool {
           // A runtime's list names only its own node's attachments, so with a shared store GC
           // frees only what this node allocated.
           const stale = Object.entries(shard.owners).filter(
-            ([, owner]) => this.isLocal(owner) && !valid.has(`${owner.containerId}/${owner.ifName}`),
+            ([, owner]) => owner.detachedAt === undefined && this.isLocal(owner) && !valid.has(`${owner.containerId}/${owner.ifName}`),
           );
           if (stale.length === 0) return { value: [] as Allocation[] };
           const offsets = stale.map(([offset]) => Number(offset));
           const allocations = offsets.flatMap((offset) => this.locate(key, shard, offset) ?? []);
-          return { data: withoutReservations(shard, offsets), value: allocations };
+          return { data: withReleased(shard, offsets, new Date().toISOString()), value: allocations };
         });
         for (const allocation of freed ?? []) {
           released.push(allocation);

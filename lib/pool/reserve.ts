@@ -32,7 +32,7 @@ const BUSY_SHARD_WAIT_MS = 2_000;
 const SKIPPED_SHARDS_WAIT_MS = 45_000;
 
 export class ReservationSession {
-  private readonly done: Allocation[] = [];
+  private readonly done: Array<{ allocation: Allocation; previous?: Owner }> = [];
 
   constructor(
     private readonly pool: Pool,
@@ -121,7 +121,23 @@ export class ReservationSession {
     return this.record(setIndex, range, place, key, offset);
   }
 
-  private record(setIndex: number, range: AddressRange, place: ShardPlace, key: string, offset: number): Allocation {
+  /**
+   * Attaches a StatefulSet pod's kept address to this container. Returns undefined when the
+   * address is no longer kept for the pod (freed or taken since it was found).
+   */
+  async takeOver(kept: Allocation): Promise<Allocation | undefined> {
+    const range = kept.range as AddressRange;
+    const place = placeOf(range, kept.address);
+    const offset = Number(kept.address - blockFirst(place));
+    const previous = await this.pool.updateShard(kept.shardKey, place, (shard) => {
+      const holder = shard.owners[String(offset)];
+      if (!holder || holder.sticky !== this.owner.sticky || holder.ifName !== this.owner.ifName) return undefined;
+      return { data: withReservation(shard, offset, this.owner), value: holder };
+    }, () => this.noteShard(kept.shardKey));
+    return previous ? this.record(kept.setIndex, range, place, kept.shardKey, offset, previous) : undefined;
+  }
+
+  private record(setIndex: number, range: AddressRange, place: ShardPlace, key: string, offset: number, previous?: Owner): Allocation {
     const allocation: Allocation = {
       setIndex,
       range,
@@ -131,20 +147,22 @@ export class ReservationSession {
       shardKey: key,
       owner: this.owner,
     };
-    this.done.push(allocation);
+    this.done.push(previous ? { allocation, previous } : { allocation });
     return allocation;
   }
 
   /** Releases what this session reserved; logs and keeps going if a release fails. */
   async rollback(): Promise<void> {
-    for (const allocation of this.done) {
+    for (const { allocation, previous } of this.done) {
       const place = placeOf(allocation.range as AddressRange, allocation.address);
       const offset = Number(allocation.address - blockFirst(place));
       try {
         await this.pool.updateShard(allocation.shardKey, place, (shard) => {
           const holder = shard.owners[String(offset)];
           if (!holder || holder.containerId !== this.owner.containerId || holder.ifName !== this.owner.ifName) return undefined;
-          return { data: withoutReservations(shard, [offset]), value: offset };
+          // A kept address that was taken over goes back to its pod rather than to the pool.
+          const data = previous ? withReservation(shard, offset, previous) : withoutReservations(shard, [offset]);
+          return { data, value: offset };
         });
       } catch (error) {
         const address = formatAddress(allocation.family, allocation.address);

@@ -1,5 +1,6 @@
 import { DEFAULT_FILE_STORE_DIR, type HostConfig } from '../config/host.js';
 import type { StoreConfig } from '../config/schema.js';
+import type { ClusterApi } from '../plugin/cluster.js';
 import { FileStore } from './file.js';
 import type { AttachmentHints, ShardStore } from './types.js';
 
@@ -10,6 +11,8 @@ export interface OpenedStore {
   /** Whether writers on different nodes should start in different shards. */
   distributed: boolean;
   nodeName?: string;
+  /** The cluster's API, for stores that live in it. */
+  cluster?: ClusterApi;
   /** API requests sent so far, for stores that talk to a server. */
   requestCount?: () => number;
   close?: () => void;
