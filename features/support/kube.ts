@@ -29,11 +29,15 @@ Before({ tags: '@kubernetes', timeout: 900_000 }, async function (this: PluginWo
   const { client: api, kubeconfig } = kubeClient();
   await createNamespace(api, FEATURE_NAMESPACE);
   const suffix = `${Date.now().toString(36)}${(scenarios++).toString(36)}`;
-  this.kube = { kubeconfig, namespace: FEATURE_NAMESPACE, suffix, nodes: new Map() };
+  this.kube = { kubeconfig, namespace: FEATURE_NAMESPACE, suffix, nodes: new Map(), pods: new Map(), created: [] };
 });
 
-After({ tags: '@kubernetes' }, function (this: PluginWorld) {
+After({ tags: '@kubernetes' }, async function (this: PluginWorld) {
   this.node = 'node-1';
+  // Newest first, so namespaces go after what was created in them.
+  for (const path of [...(this.kube?.created ?? [])].reverse()) {
+    await kubeClient().client.request('DELETE', path, { expect: [404] });
+  }
 });
 
 AfterAll({ timeout: 120_000 }, function () {

@@ -25,12 +25,36 @@ export class PluginWorld extends World {
   extra: Record<string, unknown> = {};
   cniArgs = '';
   /** Set by Kubernetes scenarios: host configuration files of the simulated nodes. */
-  kube: { kubeconfig: string; namespace: string; suffix: string; nodes: Map<string, string> } | undefined;
+  kube:
+    | {
+        kubeconfig: string;
+        namespace: string;
+        suffix: string;
+        nodes: Map<string, string>;
+        /** Pods created through the API, by their name in the scenario. */
+        pods: Map<string, { namespace: string; name: string; uid: string }>;
+        /** API paths of objects the scenario created, deleted after it. */
+        created: string[];
+      }
+    | undefined;
   node = 'node-1';
 
   /** Returns the network name as stored: Kubernetes scenarios share a cluster, so names get a suffix. */
   storedName(network: string): string {
     return this.kube ? `${network}-${this.kube.suffix}` : network;
+  }
+
+  /** The name of a simulated node in the API server: unique per scenario, as Node objects are cluster-wide. */
+  nodeName(node = this.node): string {
+    return this.kube ? `${node}-${this.kube.suffix}` : node;
+  }
+
+  /** CNI_ARGS as a Kubernetes runtime passes them for a pod of the scenario. */
+  podArgs(pod: string): string {
+    const known = this.kube?.pods.get(pod);
+    if (known) return `K8S_POD_NAMESPACE=${known.namespace};K8S_POD_NAME=${known.name};K8S_POD_UID=${known.uid}`;
+    if (this.kube) return `K8S_POD_NAMESPACE=${this.kube.namespace};K8S_POD_NAME=${pod}-${this.kube.suffix};K8S_POD_UID=uid-${pod}`;
+    return `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod};K8S_POD_UID=uid-${pod}`;
   }
 
   hostConfig(): string {
@@ -41,7 +65,7 @@ export class PluginWorld extends World {
       mkdirSync(stateDir, { recursive: true });
       path = join(stateDir, 'leasehold.conf');
       const store = { type: 'kubernetes', kubeconfig: this.kube.kubeconfig, namespace: this.kube.namespace };
-      writeFileSync(path, JSON.stringify({ store, nodeName: this.node, stateDir }));
+      writeFileSync(path, JSON.stringify({ store, nodeName: this.nodeName(), stateDir }));
       this.kube.nodes.set(this.node, path);
     }
     return path;
@@ -84,12 +108,17 @@ export class PluginWorld extends World {
     return this.last;
   }
 
-  callFor(command: string, container: string, network: string, ifName = 'eth0'): Invocation {
-    const invocation = this.call(command, JSON.stringify(this.netconf(network)), {
+  callFor(command: string, container: string, network: string, ifName = 'eth0', pod = container): Invocation {
+    return this.callWith(command, container, network, JSON.stringify(this.netconf(network)), ifName, pod);
+  }
+
+  /** Calls the plugin with a given network configuration, for a container of a pod. */
+  callWith(command: string, container: string, network: string, stdin: string, ifName = 'eth0', pod = container): Invocation {
+    const invocation = this.call(command, stdin, {
       CNI_CONTAINERID: container,
       CNI_NETNS: `/var/run/netns/${container}`,
       CNI_IFNAME: ifName,
-      CNI_ARGS: this.cniArgs || `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${container};K8S_POD_UID=uid-${container}`,
+      CNI_ARGS: this.cniArgs || this.podArgs(pod),
     });
     if (command === 'ADD') this.results.set(`${container}/${network}/${ifName}`, invocation);
     return invocation;

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/load.js';
+import { formatAddress } from '../../lib/ipam/address.js';
+import { shardInconsistencies } from '../../lib/ipam/shard.js';
+import { silentLog } from '../../lib/log.js';
+import { type Allocation, type Attachment, Pool } from '../../lib/pool/pool.js';
+import { MemoryStore } from '../../lib/store/memory.js';
+
+function poolOn(store: MemoryStore, nodeName: string, ranges: unknown = [[{ subnet: '10.1.0.0/24' }]]): Pool {
+  const config = loadConfig({ cniVersion: '1.1.0', name: 'db', ipam: { type: 'leasehold', ranges } }, {});
+  return new Pool({ store, hints: new MemoryStore(), spec: config.spec, log: silentLog, nodeName });
+}
+
+const text = (allocations: Allocation[]): string[] => allocations.map((a) => formatAddress(a.family, a.address));
+
+function pod(containerId: string, uid: string, ifName = 'net1'): Attachment {
+  return { containerId, ifName, podNamespace: 'data', podName: 'db-0', podUid: uid, sticky: 'data/db-0' };
+}
+
+function owners(store: MemoryStore): Array<Record<string, unknown>> {
+  return [...store.shards.values()].flatMap(({ data }) => Object.values(data.owners) as unknown as Array<Record<string, unknown>>);
+}
+
+describe('addresses kept for StatefulSet pods', () => {
+  it('detaches on DEL and hands the address to the next pod of that name, on any node', async () => {
+    const store = new MemoryStore();
+    const first = await poolOn(store, 'node-a').allocate(pod('c1', 'u1'), []);
+    await poolOn(store, 'node-a').allocate({ containerId: 'other', ifName: 'net1' }, []);
+    await poolOn(store, 'node-a').release(pod('c1', 'u1'));
+    expect(owners(store).find((owner) => owner.sticky)?.detachedAt).toBeTypeOf('string');
+
+    const second = await poolOn(store, 'node-b').allocate(pod('c2', 'u2'), []);
+    expect(text(second)).toEqual(text(first));
+    const owner = owners(store).find((entry) => entry.sticky);
+    expect(owner).toMatchObject({ containerId: 'c2', podUid: 'u2', node: 'node-b' });
+    expect(owner?.detachedAt).toBeUndefined();
+  });
+
+  it('takes the address over from a container that never got its DEL', async () => {
+    const store = new MemoryStore();
+    const first = await poolOn(store, 'node-a').allocate(pod('c1', 'u1'), []);
+    const second = await poolOn(store, 'node-b').allocate(pod('c2', 'u2'), []);
+    expect(text(second)).toEqual(text(first));
+    expect(await poolOn(store, 'node-a').find(pod('c1', 'u1'), true)).toEqual([]);
+  });
+
+  it('keeps one address per interface', async () => {
+    const store = new MemoryStore();
+    const one = await poolOn(store, 'n').allocate(pod('c1', 'u1', 'net1'), []);
+    const two = await poolOn(store, 'n').allocate(pod('c1', 'u1', 'net2'), []);
+    expect(text(one)).not.toEqual(text(two));
+    await poolOn(store, 'n').release(pod('c1', 'u1', 'net1'));
+    await poolOn(store, 'n').release(pod('c1', 'u1', 'net2'));
+    expect(text(await poolOn(store, 'n').allocate(pod('c2', 'u2', 'net2'), []))).toEqual(text(two));
+    expect(text(await poolOn(store, 'n').allocate(pod('c2', 'u2', 'net1'), []))).toEqual(text(one));
+  });
+
+  it('gives the address back to the pod when the taking ADD fails in another range set', async () => {
+    const store = new MemoryStore();
+    const ranges = [[{ subnet: '10.1.0.0/24' }], [{ subnet: '10.2.0.0/30' }]];
+    await poolOn(store, 'n').allocate(pod('c1', 'u1'), []);
+    await poolOn(store, 'n').release(pod('c1', 'u1'));
+    // The second set has one usable address; taking it makes the next ADD fail there.
+    await poolOn(store, 'n', ranges.slice(1)).allocate({ containerId: 'x', ifName: 'net1' }, []);
+    await expect(poolOn(store, 'n', ranges).allocate(pod('c2', 'u2'), [])).rejects.toMatchObject({ code: 'POOL_EXHAUSTED' });
+    const kept = owners(store).filter((owner) => owner.sticky);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({ containerId: 'c1', detachedAt: expect.any(String) });
+    for (const { data } of store.shards.values()) {
+      expect(shardInconsistencies(data)).toEqual({ bitsWithoutOwner: [], ownersWithoutBit: [] });
+    }
+  });
+
+  it('leaves detached addresses to the reconciler in GC and detaches attached ones', async () => {
+    const store = new MemoryStore();
+    await poolOn(store, 'n').allocate(pod('c1', 'u1'), []);
+    await poolOn(store, 'n').allocate({ containerId: 'plain', ifName: 'net1' }, []);
+    const { released } = await poolOn(store, 'n').garbageCollect(new Set());
+    expect(released).toHaveLength(2);
+    expect(owners(store)).toEqual([expect.objectContaining({ containerId: 'c1', detachedAt: expect.any(String) })]);
+    expect((await poolOn(store, 'n').garbageCollect(new Set())).released).toEqual([]);
+  });
+});
