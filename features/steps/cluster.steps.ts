@@ -65,9 +65,12 @@ Given("a network {string} that takes its ranges from the node's pod CIDRs", func
 Then('container {string} on {string} gets an address in {string}', function (this: PluginWorld, container: string, network: string, cidr: string) {
   const address = parseAddress(addressIn(this, container, network));
   const prefix = parsePrefix(cidr);
-  assert.ok(address && prefix);
+  assert.ok(address);
+  assert.ok(prefix);
   const { first, last } = prefixInterval(prefix);
-  assert.ok(address.family === prefix.family && address.value >= first && address.value <= last, `${addressIn(this, container, network)} is not in ${cidr}`);
+  assert.equal(address.family, prefix.family);
+  assert.ok(address.value >= first, `${addressIn(this, container, network)} is below ${cidr}`);
+  assert.ok(address.value <= last, `${addressIn(this, container, network)} is above ${cidr}`);
 });
 
 // StatefulSet pods

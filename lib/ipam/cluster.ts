@@ -6,7 +6,7 @@ import type { NetworkSpec } from './network.js';
 export interface ClusterRange {
   /** CIDR such as 10.96.0.0/12. */
   cidr: string;
-  /** Where the range comes from, such as `ServiceCIDR "kubernetes"` or `spec.podCIDRs of node n1`. */
+  /** Origin of the range for messages, such as `ServiceCIDR "kubernetes"` or `spec.podCIDRs of node n1`. */
   source: string;
 }
 

@@ -26,7 +26,7 @@ export interface Owner {
    * address instead of freeing it, and the next pod of that name gets it back.
    */
   sticky?: string;
-  /** ISO 8601 time of the DEL that detached a sticky address; absent while a container holds it. */
+  /** ISO 8601 time of the DEL that detached a sticky address; absent while a container owns it. */
   detachedAt?: string;
   /** Set by the reconciler when it first finds the owner gone; cleared when the owner is live again. */
   stale?: { since: string; reason: string };

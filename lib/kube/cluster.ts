@@ -12,7 +12,7 @@ import { readCached, writeCached } from './local-cache.js';
  */
 export const CLUSTER_CACHE_SECONDS = 600;
 
-/** Time an Event may take; recording one must never hold up or fail the ADD. */
+/** Time limit for recording an Event, so that a slow API server does not hold up the failed ADD's answer. */
 const EVENT_TIMEOUT_MS = 2_000;
 
 interface Cached<T> {
@@ -46,7 +46,7 @@ function podCIDRsOf(node: NodeObject): string[] {
   return node.spec?.podCIDR ? [node.spec.podCIDR] : [];
 }
 
-/** What the plugin reads of the cluster besides its own store: ranges, nodes, pods, Events. */
+/** Cluster API access beside the store: service ranges, nodes, pods and Events. */
 export class KubeCluster implements ClusterApi {
   private readonly client: KubeClient;
   private readonly dir: string;
@@ -66,7 +66,7 @@ export class KubeCluster implements ClusterApi {
     return value;
   }
 
-  /** The service ranges and every node's pod CIDRs, from a node-local copy when it is fresh. */
+  /** Returns the service ranges and every node's pod CIDRs, from a node-local copy when it is fresh. */
   networks(): Promise<ClusterNetworks> {
     return this.cached('networks', async () => ({ services: await this.serviceRanges(), pods: await this.podRanges() }));
   }
@@ -102,18 +102,18 @@ export class KubeCluster implements ClusterApi {
     return ranges;
   }
 
-  /** The pod CIDRs the controller-manager assigned to a node; empty when none are assigned yet. */
+  /** Returns the pod CIDRs the controller-manager assigned to a node; empty when none are assigned yet. */
   nodePodCIDRs(node: string): Promise<string[]> {
     return this.cached(`node-${shortHash(node, 16)}`, async () => {
       const response = await this.client.request<NodeObject>('GET', `/api/v1/nodes/${encodeURIComponent(node)}`, { expect: [404] });
       if (response.status === 404) {
-        throw new StoreUnavailableError(`node "${node}" does not exist in the API server; set nodeName in the host configuration to this node's name`);
+        throw new StoreUnavailableError(`node "${node}" not found in the API server; set nodeName in the host configuration to this node's name`);
       }
       return podCIDRsOf(response.body);
     });
   }
 
-  /** The pod's UID and its StatefulSet, when a StatefulSet controls it; undefined when the pod is gone. */
+  /** Returns the pod's UID and its controlling StatefulSet, if any; undefined when the pod is not found. */
   async pod(namespace: string, name: string): Promise<PodIdentity | undefined> {
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
     const response = await this.client.request<{
@@ -124,7 +124,7 @@ export class KubeCluster implements ClusterApi {
     return { uid: response.body.metadata.uid ?? '', ...(owner ? { statefulSet: owner.name } : {}) };
   }
 
-  /** Records a Warning Event on the pod. Best effort: failures are returned, never thrown. */
+  /** Records a Warning Event on the pod. A failure or timeout is returned as the result, so callers need no catch. */
   async recordEvent(event: PodEvent): Promise<Error | undefined> {
     const now = new Date().toISOString();
     const body = {
@@ -145,7 +145,7 @@ export class KubeCluster implements ClusterApi {
     const path = `/api/v1/namespaces/${encodeURIComponent(event.podNamespace)}/events`;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<Error>((resolve) => {
-      timer = setTimeout(() => resolve(new Error(`no answer within ${EVENT_TIMEOUT_MS} ms`)), EVENT_TIMEOUT_MS);
+      timer = setTimeout(() => resolve(new Error(`timed out after ${EVENT_TIMEOUT_MS} ms`)), EVENT_TIMEOUT_MS);
     });
     const sent = this.client.request('POST', path, { body }).then(
       () => undefined,

@@ -21,7 +21,7 @@ export interface PodEvent {
   message: string;
 }
 
-/** What the plugin reads of the cluster besides its own store; only the Kubernetes store has it. */
+/** Cluster API access beside the store; only the Kubernetes store provides it. */
 export interface ClusterApi {
   networks(): Promise<ClusterNetworks>;
   nodePodCIDRs(node: string): Promise<string[]>;
@@ -39,7 +39,7 @@ export function configuredNetworks(host: HostConfig): ClusterNetworks {
 }
 
 /**
- * Refuses (code 7) a network whose subnets overlap the cluster's service range or pod CIDRs,
+ * Rejects (code 7) a network whose subnets overlap the cluster's service range or pod CIDRs,
  * unless it sets ipam.allowClusterOverlap. Reads come from a node-local copy, so the check does
  * not cost an API request per ADD.
  */
@@ -51,13 +51,13 @@ export async function checkClusterOverlap(config: PluginConfig, cluster: Cluster
 }
 
 /**
- * The network of ipam.rangesFrom "nodePodCIDRs": one range set per pod CIDR of this node. Its
+ * Builds the network of ipam.rangesFrom "nodePodCIDRs": one range set per pod CIDR of this node. Its
  * stored name carries the CIDRs, because each node's pool is its own address space and a node
  * that comes back with other CIDRs must not meet its old definition.
  */
 export async function nodeLocalSpec(config: PluginConfig, cluster: ClusterApi | undefined, node: string | undefined): Promise<NetworkSpec> {
   if (!cluster || !node) {
-    throw new InvalidConfigError([{ path: 'ipam.rangesFrom', message: '"nodePodCIDRs" needs the kubernetes store (ipam.store or the host configuration) to read the node' }]);
+    throw new InvalidConfigError([{ path: 'ipam.rangesFrom', message: '"nodePodCIDRs" needs the kubernetes store to read the node: set ipam.store or the host configuration\'s store to {"type": "kubernetes"}' }]);
   }
   const cidrs = await cluster.nodePodCIDRs(node);
   if (cidrs.length === 0) {
@@ -73,7 +73,7 @@ export async function nodeLocalSpec(config: PluginConfig, cluster: ClusterApi | 
 }
 
 /**
- * The key that ties an address to a StatefulSet pod (`namespace/name`), or undefined when the
+ * Returns the key that ties an address to a StatefulSet pod (`namespace/name`), or undefined when the
  * network does not opt in or the pod is not controlled by a StatefulSet.
  */
 export async function stickyKey(config: PluginConfig, cluster: ClusterApi | undefined, attachment: Attachment): Promise<string | undefined> {
@@ -94,7 +94,7 @@ const EVENT_REASONS: Record<string, string> = {
   CLUSTER_OVERLAP: 'NetworkOverlapsCluster',
 };
 
-/** The Event reason for a failed ADD that the pod's owner should see, if the failure is one. */
+/** Returns the Event reason for a failed ADD that the pod's owner can act on, or undefined. */
 export function eventReason(error: LeaseholdError): string | undefined {
   return EVENT_REASONS[error.code];
 }

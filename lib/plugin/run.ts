@@ -46,7 +46,7 @@ function errorReply(error: LeaseholdError, version: string | undefined): Outcome
   return { exitCode: 1, stdout: JSON.stringify(body) };
 }
 
-/** Records a failed ADD that the pod's owner can act on as an Event on the pod; never throws. */
+/** Records a failed ADD that the pod's owner can act on as an Event on the pod; a failure to record is only logged. */
 async function reportOnPod(cluster: ClusterApi, env: CniEnvironment, error: LeaseholdError, log: Log): Promise<void> {
   const reason = eventReason(error);
   const podNamespace = env.args.get('K8S_POD_NAMESPACE');

@@ -242,6 +242,8 @@ export class Pool {
           result.push(held);
           continue;
         }
+        // TODO: a requested address wins over the kept one, which then stays kept, unused, until the
+        // StatefulSet loses the pod's ordinal.
         const keep = request ? undefined : kept.find((allocation) => allocation.setIndex === setIndex);
         const takenOver = keep ? await session.takeOver(keep) : undefined;
         const allocation =

@@ -1,28 +1,14 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../lib/errors.js';
 import { KubeStore } from '../../lib/kube/store.js';
 import { newShard, withReservation } from '../../lib/ipam/shard.js';
 import { checkConsistency, isConsistent } from '../../lib/pool/consistency.js';
-import { type LocalCluster, createNamespace, restartApiServer, scratchDir, simulatedNode, startCluster } from './support/cluster.js';
+import { restartApiServer, scratchDir, setUpClusterRun, simulatedNode } from './support/cluster.js';
 import { type PluginExit, addressesOf, runPluginProcess, withConcurrency } from './support/plugin-process.js';
 import { requireSystem } from './support/system.js';
 
 const NAMESPACE = 'leasehold-e2e';
-let cluster: LocalCluster;
-let root: string;
-
-beforeAll(async () => {
-  requireSystem();
-  cluster = startCluster();
-  await createNamespace(cluster.client, NAMESPACE);
-  root = scratchDir('leasehold-kube-');
-}, 900_000);
-
-afterAll(() => {
-  cluster?.stop();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+const run = setUpClusterRun(NAMESPACE, 'leasehold-kube-', requireSystem);
 
 /** Network names carry the run's start time, so runs against a cluster left up do not collide. */
 const RUN = Date.now().toString(36);
@@ -36,12 +22,12 @@ function netconf(name: string, ranges: unknown): Record<string, unknown> {
 }
 
 function inspector(): KubeStore {
-  return new KubeStore({ client: cluster.client, namespace: NAMESPACE, holder: 'test', cacheDir: scratchDir('leasehold-inspect-') });
+  return new KubeStore({ client: run.cluster.client, namespace: NAMESPACE, holder: 'test', cacheDir: scratchDir('leasehold-inspect-') });
 }
 
 describe('Kubernetes store through the plugin binary', () => {
   it('serves 200 parallel ADDs from 8 nodes, then frees them all', { timeout: 600_000 }, async () => {
-    const nodes = Array.from({ length: 8 }, (_, i) => simulatedNode(root, `node-${i}`, cluster.kubeconfig, NAMESPACE));
+    const nodes = Array.from({ length: 8 }, (_, i) => simulatedNode(run.root, `node-${i}`, run.cluster.kubeconfig, NAMESPACE));
     const conf = netconf('wide', [[{ subnet: '10.40.0.0/19' }]]);
     const started = Date.now();
     const adds = await untilSettled(
@@ -84,7 +70,7 @@ async function untilSettled(calls: Array<() => Promise<PluginExit>>): Promise<Pl
 }
 
 function nodes(count: number, prefix: string): Array<{ hostConfig: string }> {
-  return Array.from({ length: count }, (_, i) => simulatedNode(root, `${prefix}-${i}`, cluster.kubeconfig, NAMESPACE));
+  return Array.from({ length: count }, (_, i) => simulatedNode(run.root, `${prefix}-${i}`, run.cluster.kubeconfig, NAMESPACE));
 }
 
 describe('Kubernetes store under failure', () => {
@@ -137,8 +123,8 @@ describe('Kubernetes store under failure', () => {
     const place = { family: 4 as const, subnetFirst: 0x0a2c0000n, prefixLength: 24, block: 0n };
     const key = 'v4-0a2c0000-24-0';
     const owner = (id: string) => ({ containerId: id, ifName: 'eth0', allocatedAt: new Date().toISOString() });
-    const stalled = new KubeStore({ client: cluster.client, namespace: NAMESPACE, holder: 'node-stalled', cacheDir: scratchDir('leasehold-stalled-') });
-    const next = new KubeStore({ client: cluster.client, namespace: NAMESPACE, holder: 'node-next', cacheDir: scratchDir('leasehold-next-') });
+    const stalled = new KubeStore({ client: run.cluster.client, namespace: NAMESPACE, holder: 'node-stalled', cacheDir: scratchDir('leasehold-stalled-') });
+    const next = new KubeStore({ client: run.cluster.client, namespace: NAMESPACE, holder: 'node-next', cacheDir: scratchDir('leasehold-next-') });
 
     const stalledLock = await stalled.lockShard(network, key);
     const base = await stalled.readShard(network, key);

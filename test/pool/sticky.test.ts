@@ -22,7 +22,7 @@ function owners(store: MemoryStore): Array<Record<string, unknown>> {
 }
 
 describe('addresses kept for StatefulSet pods', () => {
-  it('detaches on DEL and hands the address to the next pod of that name, on any node', async () => {
+  it('returns the address to a recreated pod', async () => {
     const store = new MemoryStore();
     const first = await poolOn(store, 'node-a').allocate(pod('c1', 'u1'), []);
     await poolOn(store, 'node-a').allocate({ containerId: 'other', ifName: 'net1' }, []);
@@ -36,7 +36,7 @@ describe('addresses kept for StatefulSet pods', () => {
     expect(owner?.detachedAt).toBeUndefined();
   });
 
-  it('takes the address over from a container that never got its DEL', async () => {
+  it('takes over from a container without DEL', async () => {
     const store = new MemoryStore();
     const first = await poolOn(store, 'node-a').allocate(pod('c1', 'u1'), []);
     const second = await poolOn(store, 'node-b').allocate(pod('c2', 'u2'), []);
@@ -55,7 +55,7 @@ describe('addresses kept for StatefulSet pods', () => {
     expect(text(await poolOn(store, 'n').allocate(pod('c2', 'u2', 'net1'), []))).toEqual(text(one));
   });
 
-  it('gives the address back to the pod when the taking ADD fails in another range set', async () => {
+  it('restores the kept address on a failed ADD', async () => {
     const store = new MemoryStore();
     const ranges = [[{ subnet: '10.1.0.0/24' }], [{ subnet: '10.2.0.0/30' }]];
     await poolOn(store, 'n').allocate(pod('c1', 'u1'), []);
@@ -71,7 +71,7 @@ describe('addresses kept for StatefulSet pods', () => {
     }
   });
 
-  it('leaves detached addresses to the reconciler in GC and detaches attached ones', async () => {
+  it('detaches rather than frees in GC', async () => {
     const store = new MemoryStore();
     await poolOn(store, 'n').allocate(pod('c1', 'u1'), []);
     await poolOn(store, 'n').allocate({ containerId: 'plain', ifName: 'net1' }, []);

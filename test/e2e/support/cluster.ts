@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { KubeClient } from '../../../lib/kube/client.js';
 import { connectionFromKubeconfig } from '../../../lib/kube/connection.js';
 
@@ -61,4 +62,26 @@ export function simulatedNode(root: string, node: string, kubeconfig: string, na
 
 export function scratchDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The cluster and scratch directory of one test file, set up before its first test. */
+export interface ClusterRun {
+  cluster: LocalCluster;
+  root: string;
+}
+
+/** Starts the local control plane for a test file, with a namespace and a scratch directory. */
+export function setUpClusterRun(namespace: string, prefix: string, requireSystem: () => void): ClusterRun {
+  const run = {} as ClusterRun;
+  beforeAll(async () => {
+    requireSystem();
+    run.cluster = startCluster();
+    await createNamespace(run.cluster.client, namespace);
+    run.root = scratchDir(prefix);
+  }, 900_000);
+  afterAll(() => {
+    run.cluster?.stop();
+    if (run.root) rmSync(run.root, { recursive: true, force: true });
+  });
+  return run;
 }
