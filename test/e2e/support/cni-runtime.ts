@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { PodRef } from './pods.js';
 import type { CommandResult } from './system.js';
 
-/** A pod sandbox as a runtime sees it: the pod, its sandbox container and network namespace. */
+/** A pod sandbox as a runtime passes it to CNI: the pod, its sandbox container and netns. */
 export interface PodSandbox extends PodRef {
   containerId: string;
   /** Path of the sandbox's network namespace, such as /var/run/netns/NAME. */
@@ -30,7 +30,7 @@ export interface RuntimeSettings {
   env: Record<string, string>;
 }
 
-/** CNI_ARGS as CRI runtimes pass them to the CNI plugin for a pod sandbox. */
+/** Builds CNI_ARGS as CRI runtimes pass them to the CNI plugin for a pod sandbox. */
 export function podCniArgs(sandbox: PodSandbox): string {
   return [
     'IgnoreUnknown=1',
@@ -41,7 +41,7 @@ export function podCniArgs(sandbox: PodSandbox): string {
   ].join(';');
 }
 
-/** The CNI_* environment of one call. */
+/** Builds the CNI_* environment of one call. */
 export function cniEnvironment(
   command: 'ADD' | 'DEL',
   sandbox: PodSandbox,
@@ -79,7 +79,7 @@ export function invokePlugin(
   });
 }
 
-/** The message of a CNI error result, with its details, or the whole output when not JSON. */
+/** Returns the message of a CNI error result with its details, or the whole output if not JSON. */
 export function errorMessage(result: CommandResult): string {
   try {
     const error = JSON.parse(result.stdout) as { msg?: string; details?: string };

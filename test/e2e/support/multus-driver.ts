@@ -64,12 +64,12 @@ export function parseNetworkSelections(annotation: string): NetworkSelection[] {
 }
 
 /**
- * Reproduces what Multus does for a pod, without Multus: attaches the cluster default network as
- * eth0, then each network of the pod's annotation as net1..N (or the interface the element
- * names), passing requested `ips` as runtimeConfig.ips to plugins that declare the capability
- * and as the CNI_ARGS key IP. A failed attachment deletes every attachment made before it. The
- * addresses go into the pod's network-status annotation, and DEL uses the configurations cached
- * at ADD.
+ * Reproduces what Multus does for a pod, without Multus. ADD attaches the cluster default network
+ * as eth0, then each network of the pod's annotation as net1..N, or as the interface the element
+ * names. Requested `ips` go to plugins as runtimeConfig.ips when they declare the capability, and
+ * to all as the CNI_ARGS key IP. A failed attachment deletes every attachment made before it.
+ * The addresses go into the pod's network-status annotation, and DEL uses the configurations
+ * cached at ADD.
  */
 export class MultusDriver implements PodRuntime {
   private readonly cacheDir: string;
@@ -107,7 +107,7 @@ export class MultusDriver implements PodRuntime {
     try {
       attachments = JSON.parse(readFileSync(this.cacheFile(sandbox), 'utf8')) as Attachment[];
     } catch {
-      // As with Multus, a DEL for a sandbox that was never added succeeds.
+      // The CNI specification has DEL succeed when there is nothing to release.
       return { code: 0, stdout: '', stderr: '' };
     }
     const failed = await this.deleteAll(sandbox, attachments);
@@ -120,7 +120,7 @@ export class MultusDriver implements PodRuntime {
     return join(this.cacheDir, `${sandbox.containerId}.json`);
   }
 
-  /** The default network, then one attachment per element of the networks annotation. */
+  /** Lists the default network, then one attachment per element of the networks annotation. */
   private async attachments(sandbox: PodSandbox): Promise<Attachment[]> {
     const defaultNetwork = this.settings.defaultNetwork;
     const attachments: Attachment[] = [
@@ -197,7 +197,7 @@ export class MultusDriver implements PodRuntime {
     return last;
   }
 
-  /** A CNI error in the layout Multus uses: the pod, the network, the plugin and its message. */
+  /** Builds a CNI error in the layout Multus uses: the pod, the network and the plugin's message. */
   private failure(
     sandbox: PodSandbox,
     attachment: Attachment,
@@ -223,7 +223,7 @@ function runtimeConfig(
   return capabilities.ips && attachment.ips ? { runtimeConfig: { ips: attachment.ips } } : {};
 }
 
-/** One network-status entry, built from the attachment's result as Multus builds it. */
+/** Builds the network-status entry of one attachment from its result, as Multus does. */
 function networkStatusOf(attachment: Attachment, result: CniResult): NetworkStatus {
   const podInterface = (result.interfaces ?? []).find((link) => link.sandbox);
   return {

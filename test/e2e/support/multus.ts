@@ -9,7 +9,7 @@ import {
 } from './cni-runtime.js';
 import { type CommandResult, toolDir } from './system.js';
 
-/** The Multus thin plugin that scripts/test-deps.sh builds. */
+/** Returns the path of the Multus thin plugin that scripts/test-deps.sh builds. */
 export function multusBinary(): string {
   return join(toolDir(), 'multus');
 }
@@ -22,7 +22,7 @@ export function multusBinary(): string {
 export class MultusRuntime implements PodRuntime {
   constructor(private readonly settings: RuntimeSettings) {}
 
-  /** The configuration a Multus installation writes to the node's CNI configuration directory. */
+  /** Builds the configuration a Multus installation writes to the CNI configuration directory. */
   config(): Record<string, unknown> {
     return {
       cniVersion: '1.0.0',
