@@ -12,7 +12,13 @@ import { createNamespace } from './support/cluster.js';
 import { MultusRuntime, multusBinary } from './support/multus.js';
 import { MultusDriver } from './support/multus-driver.js';
 import { MACVLAN_PARENT, MultusEnvironment, PodHarness } from './support/multus-environment.js';
-import { type NetworkStatus, createNad, createNadObject, networkStatus } from './support/pods.js';
+import {
+  type NetworkStatus,
+  createNad,
+  createNadObject,
+  deletePod,
+  networkStatus,
+} from './support/pods.js';
 import { requireSystem } from './support/system.js';
 
 /** Object and network names carry the run's start time, so runs against a cluster left up do not collide. */
@@ -276,6 +282,51 @@ describe.each(['multus', 'driver'] as const)('pods attached through %s', (path) 
     expect(addresses.sort()).toEqual([`${prefix}.10`, `${prefix}.11`]);
 
     await stopPod(second.pod);
+    expect((await expectConsistent(network)).allocations).toEqual([]);
+  });
+
+  it('frees the addresses of a deleted pod', async () => {
+    // With a forced deletion the pod object is gone before the runtime tears the sandbox down.
+    const network = networkName('gone');
+    await createNad(env.client, namespace, 'gone', macvlanConfig(network, nextPrefix()));
+    const { pod, added } = await startPod('gone', 'gone');
+    expect(added.code, errorMessage(added)).toBe(0);
+    expect((await expectConsistent(network)).allocations).toHaveLength(1);
+
+    await deletePod(env.client, pod);
+    await stopPod(pod);
+    expect((await expectConsistent(network)).allocations).toEqual([]);
+  });
+
+  it('attaches a dual-stack bridge network', async () => {
+    const network = networkName('dual');
+    const prefix = nextPrefix();
+    const v6Prefix = `fd00:66:${subnets}::`;
+    // Debian's bridge plugin supports CNI versions up to 1.0.0.
+    await createNad(env.client, namespace, 'dual', {
+      cniVersion: '1.0.0',
+      name: network,
+      type: 'bridge',
+      bridge: `lhmbr${path}`,
+      ipam: {
+        type: 'leasehold',
+        ranges: [[{ subnet: `${prefix}.0/24` }], [{ subnet: `${v6Prefix}/64` }]],
+      },
+    });
+
+    const { pod, added } = await startPod('dual', 'dual');
+    expect(added.code, errorMessage(added)).toBe(0);
+
+    const ips = (await statusOf(pod, `${namespace}/dual`))?.ips ?? [];
+    expect(ips).toHaveLength(2);
+    const [v4, v6] = ips;
+    expect(v4).toMatch(new RegExp(`^${prefix.replaceAll('.', '\\.')}\\.`));
+    // Leasehold starts its search at a shard picked from the node name, anywhere in the /64.
+    expect(v6).toMatch(new RegExp(`^fd00:66:${subnets}:(0:|:)`));
+    expect(addressesIn(pod, 'net1').sort()).toEqual([`${v4}/24`, `${v6}/64`].sort());
+    expect((await expectConsistent(network)).allocations).toHaveLength(2);
+
+    await stopPod(pod);
     expect((await expectConsistent(network)).allocations).toEqual([]);
   });
 

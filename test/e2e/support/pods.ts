@@ -132,6 +132,15 @@ export async function createPod(
   return { namespace, name, uid: body.metadata.uid };
 }
 
+/**
+ * Deletes a pod at once. A pod that no node runs needs no grace period, and the API server removes
+ * it before it answers.
+ */
+export async function deletePod(client: KubeClient, pod: PodRef): Promise<void> {
+  const path = `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`;
+  await client.request('DELETE', path, { body: { gracePeriodSeconds: 0 } });
+}
+
 /** Reads a pod's annotations. */
 export async function podAnnotations(
   client: KubeClient,
