@@ -18,6 +18,9 @@ export function multusBinary(): string {
  * The real Multus thin plugin, called as a CRI runtime calls the cluster's CNI network: the pod
  * sandbox's eth0 on the cluster default network, and every network of the pod's annotation
  * after it.
+ *
+ * NOTE: only the thin plugin is tested. The thick plugin (multus-shim, which forwards each call
+ * to multus-daemon) is not.
  */
 export class MultusRuntime implements PodRuntime {
   constructor(private readonly settings: RuntimeSettings) {}

@@ -133,8 +133,8 @@ export async function createPod(
 }
 
 /**
- * Deletes a pod at once. A pod that no node runs needs no grace period, and the API server removes
- * it before it answers.
+ * Deletes a pod at once. A pod that no node runs needs no grace period, so the API server removes
+ * it before it responds.
  */
 export async function deletePod(client: KubeClient, pod: PodRef): Promise<void> {
   const path = `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`;
