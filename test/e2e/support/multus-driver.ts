@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeClient } from '../../../lib/kube/client.js';
 import {
@@ -67,9 +67,9 @@ export function parseNetworkSelections(annotation: string): NetworkSelection[] {
  * Reproduces what Multus does for a pod, without Multus. ADD attaches the cluster default network
  * as eth0, then each network of the pod's annotation as net1..N, or as the interface the element
  * names. Requested `ips` go to plugins as runtimeConfig.ips when they declare the capability, and
- * to all as the CNI_ARGS key IP. A failed attachment deletes every attachment made before it.
- * The addresses go into the pod's network-status annotation, and DEL uses the configurations
- * cached at ADD.
+ * to all as the CNI_ARGS key IP. A failed attachment is deleted with every attachment made
+ * before it. The addresses go into the pod's network-status annotation, and DEL uses the
+ * configurations cached at ADD.
  */
 export class MultusDriver implements PodRuntime {
   private readonly cacheDir: string;
@@ -103,13 +103,10 @@ export class MultusDriver implements PodRuntime {
   }
 
   async del(sandbox: PodSandbox): Promise<CommandResult> {
-    let attachments: Attachment[];
-    try {
-      attachments = JSON.parse(readFileSync(this.cacheFile(sandbox), 'utf8')) as Attachment[];
-    } catch {
-      // The CNI specification has DEL succeed when there is nothing to release.
-      return { code: 0, stdout: '', stderr: '' };
-    }
+    // The CNI specification has DEL succeed when there is nothing to release.
+    if (!existsSync(this.cacheFile(sandbox))) return { code: 0, stdout: '', stderr: '' };
+
+    const attachments = JSON.parse(readFileSync(this.cacheFile(sandbox), 'utf8')) as Attachment[];
     const failed = await this.deleteAll(sandbox, attachments);
     if (failed) return failed;
     rmSync(this.cacheFile(sandbox), { force: true });
