@@ -97,11 +97,12 @@ export class MultusEnvironment {
 
   /** Opens a read-only view of the store, for checkConsistency. */
   inspector(): KubeStore {
+    // The cache directory sits in the scratch directory, so stop() removes it.
     return new KubeStore({
       client: this.client,
       namespace: STORE_NAMESPACE,
       holder: 'test',
-      cacheDir: scratchDir('leasehold-inspect-'),
+      cacheDir: join(this.root, 'inspector'),
     });
   }
 
@@ -109,6 +110,7 @@ export class MultusEnvironment {
     this.relay.stop();
     this.sandbox.cleanup();
     this.cluster.stop();
+    rmSync(this.sandbox.dir, { recursive: true, force: true });
     rmSync(this.root, { recursive: true, force: true });
   }
 }
