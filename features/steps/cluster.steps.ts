@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { load } from 'js-yaml';
 import { formatPrefix, parseAddress, parsePrefix, prefixInterval } from '../../lib/ipam/address.js';
+import { applyNadCrd } from '../../test/e2e/support/pods.js';
 import { kubeClient } from '../support/kube.js';
 import type { PluginWorld } from '../support/world.js';
 
@@ -161,19 +160,11 @@ Given('pods run in a namespace that does not exist', function (this: PluginWorld
 
 // NetworkAttachmentDefinitions
 
-const NAD_CRD = 'test/fixtures/network-attachment-definition-crd.yaml';
-
+/** Applies the NetworkAttachmentDefinition CRD where no Multus installation brought it. */
 async function ensureNadResource(): Promise<void> {
   const { client } = kubeClient();
   const found = await client.request('GET', '/apis/k8s.cni.cncf.io/v1', { expect: [404] });
-  if (found.status !== 404) return;
-  await client.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: load(readFileSync(NAD_CRD, 'utf8')), expect: [409] });
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const response = await client.request('GET', '/apis/k8s.cni.cncf.io/v1/network-attachment-definitions', { expect: [404] });
-    if (response.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail('the NetworkAttachmentDefinition resource did not become available');
+  if (found.status === 404) await applyNadCrd(client);
 }
 
 function nadNamespace(world: PluginWorld, namespace: string): string {
