@@ -355,12 +355,23 @@ show_log_errors() {
 	fi
 }
 
+# Succeeds while the process spawn started for a component is alive. Unlike
+# running_pid it also accepts the moments before the subshell has exec'd the
+# program, when its command line is still the shell's.
+spawned_alive() {
+	local pid state
+	pid="$(cat "$STATE_DIR/$1.pid" 2>/dev/null)" || return 1
+	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
+	state="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
+	[[ -n "$state" && "$state" != Z ]]
+}
+
 # wait_for NAME CHECK: polls CHECK until it succeeds, failing early if the
 # process has exited.
 wait_for() {
 	local name="$1" check="$2" deadline=$((SECONDS + START_TIMEOUT))
 	while ! "$check"; do
-		if ! running_pid "$name" >/dev/null; then
+		if ! spawned_alive "$name"; then
 			show_log_errors "$name"
 			die "$name exited during startup: see $LOG_DIR/$name.log; run 'down' to stop what is still running"
 		fi
