@@ -55,8 +55,8 @@ export class MultusEnvironment {
     private readonly relay: LoopbackRelay,
   ) {}
 
-  static async start(): Promise<MultusEnvironment> {
-    const cluster = startCluster();
+  /** Starts the environment on `cluster`, by default the local control plane. */
+  static async start(cluster: LocalCluster = startCluster()): Promise<MultusEnvironment> {
     await createNamespace(cluster.client, STORE_NAMESPACE);
     await applyNadCrd(cluster.client);
     const root = scratchDir('leasehold-multus-');
