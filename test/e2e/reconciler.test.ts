@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newShard, shardKey, withReservation, type Owner } from '../../lib/ipam/shard.js';
 import { KubeStore } from '../../lib/kube/store.js';
@@ -15,6 +16,7 @@ import {
   startCluster,
 } from './support/cluster.js';
 import {
+  applyManifests,
   applyStatefulSet,
   createLease,
   createNad,
@@ -26,6 +28,7 @@ import {
   hasNadCrd,
   installNadCrd,
   runReconcilerProcess,
+  serviceAccountKubeconfig,
   setPodPhase,
   versionsIn,
 } from './support/kube-objects.js';
@@ -478,5 +481,41 @@ describe('reconciler clean-up and reports', () => {
     for (const network of [used, unused, pooled]) {
       expect(isConsistent(await checkConsistency(inspector, network))).toBe(true);
     }
+  });
+});
+
+describe('reconciler RBAC', () => {
+  it('needs nothing beyond its manifests', async () => {
+    const scene = new Scene('rbac', '10.60.10.10', '10.60.10.20');
+    await scene.setUp();
+    const files = [
+      'serviceaccount',
+      'role',
+      'rolebinding',
+      'clusterrole',
+      'clusterrolebinding',
+    ].map((kind) => `manifests/reconciler-${kind}.yaml`);
+    await applyManifests(cluster.client, files, scene.store, RUN);
+    const kubeconfig = join(root, 'reconciler.kubeconfig');
+    await serviceAccountKubeconfig(
+      cluster.client,
+      cluster.kubeconfig,
+      scene.store,
+      'leasehold-reconciler',
+      kubeconfig,
+    );
+    await scene.startPod('kept');
+    await scene.startPod('gone');
+    await deletePod(cluster.client, scene.pods, 'gone');
+    const flags = ['--namespace', scene.store, '--min-age', '0s', '--grace-period', '0s'];
+
+    const runs = [];
+    for (let run = 0; run < 3; run++) runs.push(await runReconcilerProcess(kubeconfig, flags));
+    for (const exit of runs)
+      expect(exit.lines.filter((line) => line.level === 50 || line.level === 40)).toEqual([]);
+    expect(runs.map((exit) => exit.code)).toEqual([0, 0, 0]);
+    expect(runs[0]?.summary).toMatchObject({ marked: 1, errors: 0 });
+    expect(runs[1]?.summary).toMatchObject({ freed: 1, errors: 0 });
+    expect([...(await scene.owners()).keys()]).toEqual(['kept']);
   });
 });

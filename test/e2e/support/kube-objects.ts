@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { load } from 'js-yaml';
 import type { KubeClient } from '../../../lib/kube/client.js';
 
 /** The built reconciler. */
@@ -264,4 +266,68 @@ export async function createLease(
       spec,
     },
   });
+}
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  roleRef?: { name: string };
+  subjects?: Array<{ namespace?: string }>;
+}
+
+const MANIFEST_PATHS: Record<string, string> = {
+  ServiceAccount: '/api/v1/namespaces/NS/serviceaccounts',
+  Role: '/apis/rbac.authorization.k8s.io/v1/namespaces/NS/roles',
+  RoleBinding: '/apis/rbac.authorization.k8s.io/v1/namespaces/NS/rolebindings',
+  ClusterRole: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+  ClusterRoleBinding: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+};
+
+/**
+ * Creates the objects of manifest files with the namespace replaced by `namespace` and
+ * cluster-wide names suffixed, so one cluster holds several copies.
+ */
+export async function applyManifests(
+  client: KubeClient,
+  files: string[],
+  namespace: string,
+  suffix: string,
+): Promise<void> {
+  for (const file of files) {
+    const manifest = load(readFileSync(file, 'utf8')) as Manifest;
+    const path = MANIFEST_PATHS[manifest.kind];
+    if (!path) throw new Error(`${file}: no API path for kind ${manifest.kind}`);
+    if (manifest.metadata.namespace) manifest.metadata.namespace = namespace;
+    if (manifest.kind.startsWith('Cluster')) manifest.metadata.name += `-${suffix}`;
+    if (manifest.kind === 'ClusterRoleBinding' && manifest.roleRef)
+      manifest.roleRef.name += `-${suffix}`;
+    for (const subject of manifest.subjects ?? []) subject.namespace = namespace;
+    await client.request('POST', path.replace('NS', namespace), { body: manifest, expect: [409] });
+  }
+}
+
+/** Writes a kubeconfig that authenticates as a ServiceAccount with a token from the TokenRequest API. */
+export async function serviceAccountKubeconfig(
+  client: KubeClient,
+  adminKubeconfig: string,
+  namespace: string,
+  account: string,
+  path: string,
+): Promise<void> {
+  const response = await client.request<{ status: { token: string } }>(
+    'POST',
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`,
+    {
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 3600 },
+      },
+    },
+  );
+  const config = load(readFileSync(adminKubeconfig, 'utf8')) as {
+    users: Array<{ name: string; user: Record<string, unknown> }>;
+  };
+  for (const entry of config.users) entry.user = { token: response.body.status.token };
+  writeFileSync(path, JSON.stringify(config));
 }
