@@ -108,3 +108,32 @@ export async function planOwner(
     return { change: { offset, owner, action: 'clear', reason: recheck.reason }, suspected: true };
   return { change: { offset, owner, action: 'free', reason: recheck.reason }, suspected: true };
 }
+
+/**
+ * Pods read again at once before freeing. Each free needs a GET, so a shard full of stale
+ * owners would otherwise cost a thousand round trips one after another.
+ */
+export const RECHECK_CONCURRENCY = 8;
+
+/** Plans every owner of a shard; returns the changes and the number of owners found stale. */
+export async function planShard(
+  owners: Record<string, Owner>,
+  listed: WorldSource,
+  fresh: WorldSource,
+  settings: PlanSettings,
+): Promise<{ changes: Change[]; suspected: number }> {
+  const entries = Object.entries(owners);
+  const changes: Change[] = [];
+  let suspected = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < entries.length) {
+      const [offset, owner] = entries[next++] as [string, Owner];
+      const planned = await planOwner(Number(offset), owner, listed, fresh, settings);
+      if (planned.suspected) suspected++;
+      if (planned.change) changes.push(planned.change);
+    }
+  };
+  await Promise.all(Array.from({ length: RECHECK_CONCURRENCY }, worker));
+  return { changes, suspected };
+}

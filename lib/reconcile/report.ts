@@ -24,7 +24,10 @@ export function allocationFields(
   };
 }
 
-/** Logs what a dry run would change in one shard: each address it would free or mark, and why. */
+/**
+ * Logs what a dry run would change in one shard: each address it would free (info), mark or
+ * clear (debug), and why.
+ */
 export function reportDryRun(
   log: Log,
   shard: ListedShard,
@@ -37,7 +40,7 @@ export function reportDryRun(
       reason: change.reason,
     };
     if (change.action === 'free') log.info(fields, 'would free address');
-    else if (change.action === 'mark') log.info(fields, 'would mark address stale');
+    else if (change.action === 'mark') log.debug(fields, 'would mark address stale');
     else log.info(fields, 'would clear stale mark');
   }
 }

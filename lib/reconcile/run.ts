@@ -7,12 +7,11 @@ import { deleteEmptyShard, removeUnheldLeases } from './cleanup.js';
 import { type NodeIndex, type PodIndex, listNodes, listPods } from './cluster.js';
 import { referencedNetworks } from './networks.js';
 import {
-  type Change,
   type PlanSettings,
   type WorldSource,
   freshSource,
   listedSource,
-  planOwner,
+  planShard,
 } from './plan.js';
 import { allocationFields, reportDryRun, unreferenced } from './report.js';
 import { type ListedShard, forEachShard, isEmptyShard } from './shards.js';
@@ -61,6 +60,7 @@ export async function reconcileOnce(context: RunContext): Promise<RunSummary> {
   const clock = context.now ?? Date.now;
   const started = clock();
   const summary = emptySummary(context.settings.dryRun);
+  const requestsBefore = context.client.requests;
   try {
     const pods = await listPods(context.client);
     await context.hooks?.afterPodList?.(pods);
@@ -77,6 +77,7 @@ export async function reconcileOnce(context: RunContext): Promise<RunSummary> {
     context.log.error({ err: failure.message, code: failure.code }, 'reconcile run failed');
   }
   summary.durationMs = clock() - started;
+  summary.requests = context.client.requests - requestsBefore;
   return summary;
 }
 
@@ -131,19 +132,9 @@ async function reconcileShard(
   data: NonNullable<ListedShard['data']>,
 ): Promise<void> {
   const { context, summary } = walk;
-  const changes: Change[] = [];
-  for (const [offset, owner] of Object.entries(data.owners)) {
-    summary.examined++;
-    const { change, suspected } = await planOwner(
-      Number(offset),
-      owner,
-      walk.listed,
-      walk.fresh,
-      walk.plan,
-    );
-    if (suspected) summary.suspected++;
-    if (change) changes.push(change);
-  }
+  const { changes, suspected } = await planShard(data.owners, walk.listed, walk.fresh, walk.plan);
+  summary.examined += Object.keys(data.owners).length;
+  summary.suspected += suspected;
   if (changes.length === 0) return;
   if (context.settings.dryRun) {
     reportDryRun(context.log, shard, data, changes);
@@ -160,12 +151,10 @@ async function reconcileShard(
   summary.marked += applied.marked;
   summary.cleared += applied.cleared;
   summary.freed += applied.freed.length;
+  const reasons = new Map(changes.map((change) => [change.offset, change.reason]));
   for (const { offset, owner } of applied.freed) {
-    const reason = changes.find((change) => change.offset === offset)?.reason;
-    context.log.info(
-      { ...allocationFields(shard, data, offset, owner), reason },
-      'freed stale address',
-    );
+    const fields = allocationFields(shard, data, offset, owner);
+    context.log.info({ ...fields, reason: reasons.get(offset) }, 'freed stale address');
   }
 }
 

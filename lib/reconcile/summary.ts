@@ -18,6 +18,8 @@ export interface RunSummary {
   /** False when the NetworkAttachmentDefinition CRD is not installed, so no report was made. */
   networkAttachmentDefinitions: boolean;
   durationMs: number;
+  /** HTTP requests the run sent to the API server. */
+  requests: number;
 }
 
 export function emptySummary(dryRun: boolean): RunSummary {
@@ -34,6 +36,7 @@ export function emptySummary(dryRun: boolean): RunSummary {
     unreferencedNetworks: [],
     networkAttachmentDefinitions: true,
     durationMs: 0,
+    requests: 0,
   };
 }
 
