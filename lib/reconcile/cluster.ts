@@ -58,7 +58,12 @@ function podState(pod: Pod): PodState {
   };
 }
 
-/** Lists every pod of the cluster into a compact index. */
+/**
+ * Lists every pod of the cluster into a compact index.
+ *
+ * TODO: a watch would avoid the full LIST each run; until then memory and time grow with the
+ * cluster's pod count.
+ */
 export async function listPods(client: KubeClient): Promise<PodIndex> {
   const index: PodIndex = new Map();
   await forEachItem<Pod>(client, '/api/v1/pods', POD_PAGE_LIMIT, (pod) => {

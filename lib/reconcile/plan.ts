@@ -19,7 +19,7 @@ export interface Change {
   reason: string;
 }
 
-/** Where the decision reads pods and StatefulSets from: the run's lists, or fresh GETs. */
+/** A source of pods and StatefulSets for the decision: the run's lists, or fresh GETs. */
 export interface WorldSource {
   pod(key: string): Promise<ReturnType<PodIndex['get']>>;
   statefulSet(namespace: string, name: string): Promise<StatefulSetState | undefined>;
@@ -97,7 +97,7 @@ export async function planOwner(
   if (action !== 'free')
     return { change: { offset, owner, action, reason: verdict.reason }, suspected: verdict.stale };
 
-  // The pod list may have missed a pod (a page race, or a pod created since): ask again.
+  // The pod list may have missed a pod (a page race, or a pod created since): read it again.
   const recheck = decideOwner(
     owner,
     await ownerWorld(owner, fresh),
@@ -110,7 +110,7 @@ export async function planOwner(
 }
 
 /**
- * Pods read again at once before freeing. Each free needs a GET, so a shard full of stale
+ * Pods read in parallel before freeing. Each free needs a GET, so a shard full of stale
  * owners would otherwise cost a thousand round trips one after another.
  */
 export const RECHECK_CONCURRENCY = 8;

@@ -4,7 +4,7 @@ import type { Change } from './plan.js';
 import { addressAt, type ListedShard } from './shards.js';
 import type { ShardData } from '../ipam/shard.js';
 
-/** The fields that identify an allocation in logs: where it is and who held it. */
+/** Returns the fields that identify an allocation in logs: its address and its owner. */
 export function allocationFields(
   shard: ListedShard,
   data: ShardData,
@@ -41,7 +41,7 @@ export function reportDryRun(
     };
     if (change.action === 'free') log.info(fields, 'would free address');
     else if (change.action === 'mark') log.debug(fields, 'would mark address stale');
-    else log.info(fields, 'would clear stale mark');
+    else log.debug(fields, 'would clear stale mark');
   }
 }
 

@@ -31,7 +31,7 @@ export interface RunHooks {
   afterPodList?: (pods: PodIndex) => Promise<void> | void;
 }
 
-/** What a run needs: the API client, the store for shard writes, and a logger. */
+/** The dependencies of a run: the API client, the store for shard writes, and a logger. */
 export interface RunContext {
   client: KubeClient;
   store: KubeStore;

@@ -49,7 +49,13 @@ function parse(configMap: ConfigMap): ListedShard {
   return listed;
 }
 
-/** Calls `visit` with every shard ConfigMap of the namespace, one small page at a time. */
+/**
+ * Calls `visit` with every shard ConfigMap of the namespace, one small page at a time.
+ *
+ * NOTE: a walk that outlasts its continue token fails with 410 Gone. A token lives until the
+ * API server compacts etcd, every 5 minutes by default. The run then counts an error, and the
+ * next run walks from the start.
+ */
 export async function forEachShard(
   client: KubeClient,
   namespace: string,
