@@ -30,7 +30,7 @@ async function withConcurrency(
   );
 }
 
-/** A full shard's bitmap: all bits of the first `count` offsets set. */
+/** Returns a shard whose first `count` bits are set, with the given owner records. */
 function filledShard(
   network: string,
   block: number,

@@ -13,7 +13,7 @@ export interface Applied {
   freed: Array<{ offset: number; owner: Owner }>;
 }
 
-/** The identity of an allocation: a record with other values is a new allocation. */
+/** Returns true when both records are one allocation; a record with other values is a new one. */
 function sameAllocation(a: Owner, b: Owner): boolean {
   return (
     a.containerId === b.containerId && a.ifName === b.ifName && a.allocatedAt === b.allocatedAt

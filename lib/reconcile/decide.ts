@@ -1,6 +1,6 @@
 import type { Owner } from '../ipam/shard.js';
 
-/** What the pod list says about one pod. */
+/** A pod's state as the pod list reports it. */
 export interface PodState {
   uid: string;
   /** Pod phase: Pending, Running, Succeeded, Failed or Unknown. */
@@ -17,9 +17,9 @@ export interface StatefulSetState {
 }
 
 /**
- * What the cluster looked like for one owner: its pod (undefined when absent), whether that
- * pod's node is Ready (undefined when the node is unknown), and for sticky owners the
- * StatefulSet named by the pod name (undefined when absent or not looked up).
+ * The cluster's state for one owner. `pod` is undefined when the pod is absent, and `nodeReady`
+ * when its node is unknown. For sticky owners, `statefulSet` is the StatefulSet named by the pod
+ * name, undefined when absent or not looked up.
  */
 export interface OwnerWorld {
   pod: PodState | undefined;
@@ -83,7 +83,7 @@ export function decideOwner(
   return live('pod exists');
 }
 
-/** A sticky address stays while its pod exists or its StatefulSet still covers the ordinal. */
+/** Decides a sticky owner: it stays while its pod exists or its StatefulSet covers the ordinal. */
 function decideSticky(sticky: string, world: OwnerWorld): Verdict {
   if (world.pod) return live('sticky pod exists');
   const podName = sticky.slice(sticky.indexOf('/') + 1);

@@ -46,6 +46,28 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Parses the flags; prints the problem and returns the exit status when they are invalid. */
+function readFlags(argv: string[]): ReconcileOptions | number {
+  try {
+    return parseFlags(argv);
+  } catch (error) {
+    if (!(error instanceof InvalidFlagError)) throw error;
+    process.stderr.write(`leasehold-reconcile: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+}
+
+/** Opens the API client; prints the problem and returns the exit status when that fails. */
+function openClient(options: ReconcileOptions, env: NodeJS.ProcessEnv): KubeClient | number {
+  try {
+    return new KubeClient(reconcilerConnection(options.kubeconfig, env));
+  } catch (error) {
+    const failure = toLeaseholdError(error);
+    process.stderr.write(`leasehold-reconcile: ${failure.message}\n`);
+    return failure instanceof InvalidFlagError ? EXIT_USAGE : 1;
+  }
+}
+
 /**
  * Runs the reconciler with its flags: once, or every interval until SIGTERM or SIGINT. Logs go
  * to stdout as JSON lines, one summary line per run. Returns the exit status: 0, 1 when the
@@ -56,31 +78,21 @@ export async function runReconciler(
   env: NodeJS.ProcessEnv,
   hooks?: RunHooks,
 ): Promise<number> {
-  let options: ReconcileOptions;
-  try {
-    options = parseFlags(argv);
-  } catch (error) {
-    if (!(error instanceof InvalidFlagError)) throw error;
-    process.stderr.write(`leasehold-reconcile: ${error.message}\n`);
-    return EXIT_USAGE;
-  }
+  const options = readFlags(argv);
+  if (typeof options === 'number') return options;
   if (options.help) {
     process.stdout.write(USAGE);
     return 0;
   }
+  const client = openClient(options, env);
+  if (typeof client === 'number') return client;
+
+  const level = env.LEASEHOLD_LOG_LEVEL ?? 'info';
   const logger = pino(
-    { base: { component: 'reconciler' }, level: env.LEASEHOLD_LOG_LEVEL ?? 'info' },
+    { base: { component: 'reconciler' }, level },
     pino.destination({ dest: 1, sync: true }),
   );
   const log = logger as unknown as Log;
-  let client: KubeClient;
-  try {
-    client = new KubeClient(reconcilerConnection(options.kubeconfig, env));
-  } catch (error) {
-    const failure = toLeaseholdError(error);
-    logger.error({ err: failure.message, code: failure.code }, 'reconciler cannot start');
-    return failure instanceof InvalidFlagError ? EXIT_USAGE : 1;
-  }
   const cacheDir = mkdtempSync(join(tmpdir(), 'leasehold-reconcile-'));
   const store = new KubeStore({
     client,

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newShard, shardKey, withReservation, type Owner } from '../../lib/ipam/shard.js';
@@ -517,5 +517,48 @@ describe('reconciler RBAC', () => {
     expect(runs[0]?.summary).toMatchObject({ marked: 1, errors: 0 });
     expect(runs[1]?.summary).toMatchObject({ freed: 1, errors: 0 });
     expect([...(await scene.owners()).keys()]).toEqual(['kept']);
+  });
+});
+
+describe('reconciler command line', () => {
+  it('rejects an invalid flag with status 2', async () => {
+    const exit = await runReconcilerProcess(cluster.kubeconfig, ['--grace-period', 'ten minutes']);
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toBe(
+      'leasehold-reconcile: invalid value "ten minutes" for --grace-period: give a whole number with a unit, such as 30s, 10m or 1h\n',
+    );
+    expect(exit.lines).toEqual([]);
+  });
+
+  it('rejects an unknown flag with status 2', async () => {
+    const exit = await runReconcilerProcess(cluster.kubeconfig, ['--force']);
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toMatch(
+      /^leasehold-reconcile: Unknown option '--force'; run with --help for the flags\n$/,
+    );
+  });
+
+  it('exits 1 when the API server is unreachable', async () => {
+    const kubeconfig = join(root, 'unreachable.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        'current-context': 'dead',
+        contexts: [{ name: 'dead', context: { cluster: 'dead', user: 'dead' } }],
+        clusters: [
+          {
+            name: 'dead',
+            cluster: { server: 'https://127.0.0.1:9', 'insecure-skip-tls-verify': true },
+          },
+        ],
+        users: [{ name: 'dead', user: { token: 'none' } }],
+      }),
+    );
+    const exit = await runReconcilerProcess(kubeconfig, []);
+    expect(exit.code).toBe(1);
+    expect(exit.summary).toMatchObject({ errors: 1 });
+    expect(exit.lines.find((line) => line.msg === 'reconcile run failed')?.err).toMatch(
+      /127\.0\.0\.1:9/,
+    );
   });
 });
