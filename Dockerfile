@@ -1,4 +1,5 @@
-# Builds the single-file plugin and an image that installs it into a node's CNI bin directory.
+# Builds the single-file plugin and reconciler, and an image that installs the plugin into a
+# node's CNI bin directory.
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -11,5 +12,7 @@ RUN npm run build
 
 FROM node:20-bookworm-slim
 COPY --from=build /src/dist/bin/leasehold /usr/local/lib/leasehold/leasehold
+# The reconciler runs from the same image as a CronJob (manifests/reconciler-cronjob.yaml).
+COPY --from=build /src/dist/bin/leasehold-reconcile /usr/local/bin/leasehold-reconcile
 COPY scripts/install-cni.sh /usr/local/bin/install-cni
 ENTRYPOINT ["/usr/local/bin/install-cni"]

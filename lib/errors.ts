@@ -103,6 +103,14 @@ export class HintUnreadableError extends LeaseholdError {
   }
 }
 
+/** A command-line flag of a Leasehold command is missing, unknown or has an invalid value. */
+export class InvalidFlagError extends LeaseholdError {
+  constructor(message: string) {
+    super('INVALID_FLAG', CniCode.INVALID_CONFIG, message);
+    this.name = 'InvalidFlagError';
+  }
+}
+
 /** Wraps anything that is not a LeaseholdError so the boundary can report it. */
 export function toLeaseholdError(error: unknown): LeaseholdError {
   if (error instanceof LeaseholdError) return error;

@@ -24,7 +24,8 @@ const RENEW_MARGIN_MS = 1_500;
 const FIRST_RETRY_DELAY_MS = 5;
 const MAX_RETRY_DELAY_MS = 50;
 
-interface Lease {
+/** The fields of a coordination.k8s.io/v1 Lease that Leasehold reads and writes. */
+export interface Lease {
   metadata: { name: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     holderIdentity?: string;
@@ -55,7 +56,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function isExpired(lease: Lease, now: number): boolean {
+/** Returns true when nobody holds the Lease: no holder, or no renewal within its duration. */
+export function isExpired(lease: Lease, now: number): boolean {
   const renewed = Date.parse(lease.spec.renewTime ?? lease.spec.acquireTime ?? '');
   const duration = (lease.spec.leaseDurationSeconds ?? LEASE_DURATION_SECONDS) * 1000;
   // A renewal time further ahead than one duration is a wrong clock or an edit, not a holder.

@@ -23,7 +23,8 @@ export const LABELS = {
 
 export const ANNOTATION_NETWORK = 'leasehold.io/network-name';
 
-interface ConfigMap {
+/** The fields of a ConfigMap that the store reads and writes. */
+export interface ConfigMap {
   apiVersion?: string;
   kind?: string;
   metadata: {
