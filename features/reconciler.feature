@@ -67,7 +67,7 @@ Feature: Reconciler
 
   Scenario: sticky addresses stay while the StatefulSet covers the ordinal
     Given a network "sts" with the range set "10.91.0.0/24"
-    And a StatefulSet "db" with 2 replicas
+    And a StatefulSet "db" with 2 replicas in the pod namespace
     And pod "db-0" exists on node "node-1"
     And sticky addresses on "sts" detached an hour ago for pods "db-0, db-1, db-2"
     When the reconciler runs with a grace period of "0s"
@@ -80,6 +80,22 @@ Feature: Reconciler
     And the reconciler runs with a grace period of "0s"
     Then the sticky address of pod "db-0" on "sts" is kept
     And the sticky address of pod "db-1" on "sts" is freed
+
+  Scenario: a StatefulSet pod's address outlives its DEL until the StatefulSet loses the ordinal
+    Given a network "db" with the IPAM configuration:
+      """
+      { "ranges": [[{ "subnet": "10.94.0.0/24" }]], "stickyStatefulSets": true }
+      """
+    And a StatefulSet "db" with 2 replicas in the pod namespace
+    And StatefulSet pod "db-1" runs on node "node-1" with an address on "db"
+    When pod "db-1" is deleted after a DEL on "db"
+    And the reconciler runs with a grace period of "0s"
+    And the reconciler runs with a grace period of "0s"
+    Then the sticky address of pod "db-1" on "db" is kept
+    When the StatefulSet "db" is scaled to 1
+    And the reconciler runs with a grace period of "0s"
+    And the reconciler runs with a grace period of "0s"
+    Then the sticky address of pod "db-1" on "db" is freed
 
   Scenario: a dry run lists what it would free and changes nothing
     Given pod "d1" runs on node "node-1" with an address on "net1"

@@ -39,7 +39,7 @@ function firstShard(world: PluginWorld, network: string): ShardPlace {
 }
 
 Given(
-  'a StatefulSet {string} with {int} replicas',
+  'a StatefulSet {string} with {int} replicas in the pod namespace',
   async function (this: PluginWorld, name: string, replicas: number) {
     await applyStatefulSet(kubeClient().client, sceneOf(this).pods, name, replicas);
   },

@@ -29,9 +29,10 @@ async function startPod(
   pod: string,
   node: string,
   network: string,
+  owner?: Parameters<typeof createPod>[5],
 ): Promise<void> {
   const scene = sceneOf(world);
-  const uid = await createPod(kubeClient().client, scene.pods, pod, nodeObjectName(scene, node));
+  const uid = await createPod(kubeClient().client, scene.pods, pod, nodeObjectName(scene, node), 'Running', owner);
   scene.uids.set(pod, uid);
   world.node = node;
   world.cniArgs = `K8S_POD_NAMESPACE=${scene.pods};K8S_POD_NAME=${pod};K8S_POD_UID=${uid}`;
@@ -103,6 +104,30 @@ When(
   'pod {string} starts on node {string} with an address on {string}',
   function (this: PluginWorld, pod: string, node: string, network: string) {
     return startPod(this, pod, node, network);
+  },
+);
+
+Given(
+  'StatefulSet pod {string} runs on node {string} with an address on {string}',
+  async function (this: PluginWorld, pod: string, node: string, network: string) {
+    const name = pod.replace(/-\d+$/, '');
+    const path = `/apis/apps/v1/namespaces/${sceneOf(this).pods}/statefulsets/${name}`;
+    const statefulSet = await kubeClient().client.request<{ metadata: { uid: string } }>('GET', path);
+    const owner = { kind: 'StatefulSet', apiVersion: 'apps/v1', name, uid: statefulSet.body.metadata.uid };
+    await startPod(this, pod, node, network, owner);
+  },
+);
+
+When(
+  'pod {string} is deleted after a DEL on {string}',
+  async function (this: PluginWorld, pod: string, network: string) {
+    const scene = sceneOf(this);
+    const uid = scene.uids.get(pod) as string;
+    this.cniArgs = `K8S_POD_NAMESPACE=${scene.pods};K8S_POD_NAME=${pod};K8S_POD_UID=${uid}`;
+    const invocation = this.callFor('DEL', `${pod}-${uid.slice(0, 8)}`, network);
+    this.cniArgs = '';
+    assert.equal(invocation.exitCode, 0, invocation.stdout);
+    await deletePod(kubeClient().client, scene.pods, pod);
   },
 );
 
