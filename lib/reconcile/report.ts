@@ -45,7 +45,10 @@ export function reportDryRun(
   }
 }
 
-/** Returns the networks that have shards but no NetworkAttachmentDefinition, sorted. */
+/**
+ * Returns the networks that have shards but no NetworkAttachmentDefinition, sorted. A network of
+ * node pod CIDRs is stored as `name@cidrs`, one per node, and counts as its configured name.
+ */
 export function unreferenced(stored: Set<string>, referenced: Set<string>): string[] {
-  return [...stored].filter((network) => !referenced.has(network)).sort();
+  return [...stored].filter((network) => !referenced.has(network.replace(/@.*$/, ''))).sort();
 }

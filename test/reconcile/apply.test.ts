@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Owner, isTaken, newShard, withReservation } from '../../lib/ipam/shard.js';
 import { applyChanges } from '../../lib/reconcile/apply.js';
 import { networksOfConfig } from '../../lib/reconcile/networks.js';
+import { unreferenced } from '../../lib/reconcile/report.js';
 
 const NOW = Date.parse('2026-12-04T12:00:00Z');
 const place = { family: 4 as const, subnetFirst: 0x0a000000n, prefixLength: 24, block: 0n };
@@ -105,4 +106,11 @@ describe('networksOfConfig', () => {
       [],
     ));
   it('ignores invalid JSON', () => expect(networksOfConfig('{')).toEqual([]));
+});
+
+describe('unreferenced', () => {
+  it('counts node pod CIDR networks by name', () => {
+    const stored = new Set(['pods@10.244.1.0/24', 'lan', 'old']);
+    expect(unreferenced(stored, new Set(['pods', 'lan']))).toEqual(['old']);
+  });
 });
