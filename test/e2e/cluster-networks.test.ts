@@ -1,6 +1,16 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../lib/kube/client.js';
-import { setUpClusterRun, simulatedNode } from './support/cluster.js';
+import { createNamespace, setUpClusterRun, simulatedNode } from './support/cluster.js';
+import {
+  applyManifests,
+  applyStatefulSet,
+  createNode,
+  createPod,
+  createPodNamespace,
+  deleteNode,
+  serviceAccountKubeconfig,
+} from './support/kube-objects.js';
 import { addressesOf, runPluginProcess } from './support/plugin-process.js';
 import { requireSystem } from './support/system.js';
 
@@ -41,5 +51,43 @@ describe("the check against the cluster's own networks", () => {
     } finally {
       await run.cluster.client.request('DELETE', `/api/v1/nodes/${name}`, { expect: [404] });
     }
+  });
+});
+
+describe("the plugin's RBAC manifests", () => {
+  it('grant what every Kubernetes feature of the plugin needs', async () => {
+    const { client, kubeconfig: admin } = run.cluster;
+    const namespace = `lh-rbac-${RUN}`;
+    const pods = `lh-rbac-pods-${RUN}`;
+    await createNamespace(client, namespace);
+    await createPodNamespace(client, pods);
+    const files = ['serviceaccount', 'role', 'rolebinding', 'plugin-clusterrole', 'plugin-clusterrolebinding'].map((name) => `manifests/${name}.yaml`);
+    await applyManifests(client, files, namespace, RUN);
+    const kubeconfig = join(run.root, 'plugin.kubeconfig');
+    await serviceAccountKubeconfig(client, admin, namespace, 'leasehold', kubeconfig);
+
+    const nodeName = `rbac-${RUN}`;
+    await createNode(client, nodeName, true, ['10.179.0.0/24']);
+    await applyStatefulSet(client, pods, 'db', 1);
+    const statefulSet = await client.request<{ metadata: { uid: string } }>('GET', `/apis/apps/v1/namespaces/${pods}/statefulsets/db`);
+    const owner = { kind: 'StatefulSet', apiVersion: 'apps/v1', name: 'db', uid: statefulSet.body.metadata.uid };
+    const uid = await createPod(client, pods, 'db-0', nodeName, 'Running', owner);
+    const node = simulatedNode(run.root, nodeName, kubeconfig, namespace);
+    const env = { CNI_ARGS: `K8S_POD_NAMESPACE=${pods};K8S_POD_NAME=db-0;K8S_POD_UID=${uid}`, LEASEHOLD_LOG_LEVEL: 'warn' };
+    const call = (containerId: string, name: string, ipam: Record<string, unknown>) =>
+      runPluginProcess({ command: 'ADD', containerId, netconf: { cniVersion: '1.1.0', name: `${name}-${RUN}`, type: 'bridge', ipam: { type: 'leasehold', ...ipam } }, hostConfig: node.hostConfig, env });
+
+    const sticky = await call('c1', 'sticky', { ranges: [[{ subnet: '10.179.10.0/24' }]], stickyStatefulSets: true });
+    expect(sticky.json, sticky.stdout).toHaveProperty('ips');
+    const local = await call('c1', 'local', { rangesFrom: 'nodePodCIDRs' });
+    expect(addressesOf(local)[0]).toMatch(/^10\.179\.0\./);
+    await call('c1', 'tiny', { ranges: [[{ subnet: '10.179.20.0/30' }]] });
+    const exhausted = await call('c2', 'tiny', { ranges: [[{ subnet: '10.179.20.0/30' }]] });
+    expect(exhausted.json).toMatchObject({ code: 100 });
+    expect(exhausted.stderr).not.toContain('failed to record an Event');
+    const events = await client.request<{ items: Array<{ reason: string }> }>('GET', `/api/v1/namespaces/${pods}/events`);
+    expect(events.body.items.map((event) => event.reason)).toContain('AddressPoolExhausted');
+    expect(`${sticky.stderr}${local.stderr}`).not.toMatch(/refused|forbidden/i);
+    await deleteNode(client, nodeName);
   });
 });

@@ -73,10 +73,11 @@ export async function deletePod(
   });
 }
 
-/** Creates a Node (idempotent) and sets its Ready condition. */
-export async function createNode(client: KubeClient, name: string, ready: boolean): Promise<void> {
+/** Creates a Node (idempotent) with the given pod CIDRs and sets its Ready condition. */
+export async function createNode(client: KubeClient, name: string, ready: boolean, podCIDRs: string[] = []): Promise<void> {
+  const spec = podCIDRs.length > 0 ? { podCIDR: podCIDRs[0], podCIDRs } : {};
   await client.request('POST', '/api/v1/nodes', {
-    body: { apiVersion: 'v1', kind: 'Node', metadata: { name } },
+    body: { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec },
     expect: [409],
   });
   const node = await client.request<Meta>('GET', `/api/v1/nodes/${name}`);
