@@ -1,9 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../lib/errors.js';
 import { KubeStore } from '../../lib/kube/store.js';
 import { newShard, withReservation } from '../../lib/ipam/shard.js';
 import { checkConsistency, isConsistent } from '../../lib/pool/consistency.js';
-import { restartApiServer, scratchDir, setUpClusterRun, simulatedNode } from './support/cluster.js';
+import { restartApiServer, setUpClusterRun, simulatedNode } from './support/cluster.js';
 import { type PluginExit, addressesOf, runPluginProcess, withConcurrency } from './support/plugin-process.js';
 import { requireSystem } from './support/system.js';
 
@@ -22,7 +24,7 @@ function netconf(name: string, ranges: unknown): Record<string, unknown> {
 }
 
 function inspector(): KubeStore {
-  return new KubeStore({ client: run.cluster.client, namespace: NAMESPACE, holder: 'test', cacheDir: scratchDir('leasehold-inspect-') });
+  return new KubeStore({ client: run.cluster.client, namespace: NAMESPACE, holder: 'test', cacheDir: mkdtempSync(join(run.root, 'inspect-')) });
 }
 
 describe('Kubernetes store through the plugin binary', () => {
@@ -123,8 +125,8 @@ describe('Kubernetes store under failure', () => {
     const place = { family: 4 as const, subnetFirst: 0x0a2c0000n, prefixLength: 24, block: 0n };
     const key = 'v4-0a2c0000-24-0';
     const owner = (id: string) => ({ containerId: id, ifName: 'eth0', allocatedAt: new Date().toISOString() });
-    const stalled = new KubeStore({ client: run.cluster.client, namespace: NAMESPACE, holder: 'node-stalled', cacheDir: scratchDir('leasehold-stalled-') });
-    const next = new KubeStore({ client: run.cluster.client, namespace: NAMESPACE, holder: 'node-next', cacheDir: scratchDir('leasehold-next-') });
+    const stalled = new KubeStore({ client: run.cluster.client, namespace: NAMESPACE, holder: 'node-stalled', cacheDir: mkdtempSync(join(run.root, 'stalled-')) });
+    const next = new KubeStore({ client: run.cluster.client, namespace: NAMESPACE, holder: 'node-next', cacheDir: mkdtempSync(join(run.root, 'next-')) });
 
     const stalledLock = await stalled.lockShard(network, key);
     const base = await stalled.readShard(network, key);

@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newShard, shardKey, withReservation, type Owner } from '../../lib/ipam/shard.js';
@@ -134,7 +134,7 @@ class Scene {
       client: cluster.client,
       namespace: this.store,
       holder: 'test-inspector',
-      cacheDir: scratchDir('leasehold-inspect-'),
+      cacheDir: mkdtempSync(join(root, 'inspect-')),
     });
   }
 
@@ -173,7 +173,7 @@ class Scene {
       client: cluster.client,
       namespace: this.store,
       holder: RECONCILER_HOLDER,
-      cacheDir: scratchDir('leasehold-rec-'),
+      cacheDir: mkdtempSync(join(root, 'rec-')),
     });
     const settings = { namespace: this.store, dryRun: false, gracePeriodMs, minAgeMs: 0 };
     return reconcileOnce({ client: cluster.client, store, log: silentLog, settings, hooks });
