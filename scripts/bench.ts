@@ -111,7 +111,7 @@ async function kubernetes(): Promise<string[]> {
     return path;
   });
   const tag = Date.now().toString(36);
-  const single = netconf(`bench-single-${tag}`, '10.96.0.0/16');
+  const single = netconf(`bench-single-${tag}`, '10.126.0.0/16');
   let before = await serverRequests(client);
   const adds = await series(rounds, (i) => run(binary, [], single, cniEnv('ADD', `s${i}`, hosts[0] as string)));
   const addRequests = (await serverRequests(client)) - before;
@@ -126,7 +126,7 @@ async function kubernetes(): Promise<string[]> {
   lines.push('', '| concurrency | ADDs | wall s | ADDs/s | p50 ms | p99 ms | API requests per ADD | failed |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const concurrency of [1, 16, 64]) {
     const total = Math.max(64, concurrency * 3);
-    const conf = netconf(`bench-c${concurrency}-${tag}`, '10.95.0.0/16');
+    const conf = netconf(`bench-c${concurrency}-${tag}`, '10.125.0.0/16');
     let next = 0;
     const runs: Run[] = [];
     const requestsBefore = await serverRequests(client);
