@@ -1,10 +1,11 @@
-// Bundles the plugin and the reconciler into one executable file each, with no node_modules needed.
+// Bundles the plugin, the reconciler and the inspect command into one executable file each, with no node_modules needed.
 import { build } from 'esbuild';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 
 const bundles = [
   { entry: 'cmd/leasehold.ts', outfile: 'dist/bin/leasehold' },
   { entry: 'cmd/reconcile.ts', outfile: 'dist/bin/leasehold-reconcile' },
+  { entry: 'cmd/inspect.ts', outfile: 'dist/bin/leasehold-inspect' },
 ];
 await mkdir('dist/bin', { recursive: true });
 for (const { entry, outfile } of bundles) {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlagValues } from '../cli/flags.js';
 import { InvalidFlagError } from '../errors.js';
 import { DEFAULT_NAMESPACE } from '../kube/store.js';
 
@@ -58,13 +58,7 @@ function duration(flag: string, value: string, allowZero: boolean): number {
 
 /** Parses the reconciler's flags; throws InvalidFlagError naming the flag, the value and the fix. */
 export function parseFlags(argv: string[]): ReconcileOptions {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new InvalidFlagError(`${(error as Error).message}; run with --help for the flags`);
-  }
-  const values = parsed.values;
+  const values = parseFlagValues(argv, FLAGS);
   const namespace = values.namespace ?? DEFAULT_NAMESPACE;
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
     throw new InvalidFlagError(
@@ -87,20 +81,13 @@ export function parseFlags(argv: string[]): ReconcileOptions {
   };
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      kubeconfig: { type: 'string' },
-      namespace: { type: 'string' },
-      once: { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
-      'grace-period': { type: 'string' },
-      'min-age': { type: 'string' },
-      interval: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-}
+const FLAGS = {
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string' },
+  once: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  'grace-period': { type: 'string' },
+  'min-age': { type: 'string' },
+  interval: { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
