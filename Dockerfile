@@ -1,4 +1,4 @@
-# Builds the single-file plugin and reconciler, and an image that installs the plugin into a
+# Builds the single-file plugin, reconciler and inspect command, and an image that installs the plugin into a
 # node's CNI bin directory.
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
@@ -14,5 +14,7 @@ FROM node:20-bookworm-slim
 COPY --from=build /src/dist/bin/leasehold /usr/local/lib/leasehold/leasehold
 # The reconciler runs from the same image as a CronJob (manifests/reconciler-cronjob.yaml).
 COPY --from=build /src/dist/bin/leasehold-reconcile /usr/local/bin/leasehold-reconcile
+# kubectl exec into a reconciler pod can run leasehold-inspect against the store.
+COPY --from=build /src/dist/bin/leasehold-inspect /usr/local/bin/leasehold-inspect
 COPY scripts/install-cni.sh /usr/local/bin/install-cni
 ENTRYPOINT ["/usr/local/bin/install-cni"]
