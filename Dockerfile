@@ -14,7 +14,7 @@ FROM node:20-bookworm-slim
 COPY --from=build /src/dist/bin/leasehold /usr/local/lib/leasehold/leasehold
 # The reconciler runs from the same image as a CronJob (manifests/reconciler-cronjob.yaml).
 COPY --from=build /src/dist/bin/leasehold-reconcile /usr/local/bin/leasehold-reconcile
-# kubectl exec into a reconciler pod can run leasehold-inspect against the store.
+# leasehold-inspect lists the allocations; run it from this image with the reconciler's ServiceAccount.
 COPY --from=build /src/dist/bin/leasehold-inspect /usr/local/bin/leasehold-inspect
 COPY scripts/install-cni.sh /usr/local/bin/install-cni
 ENTRYPOINT ["/usr/local/bin/install-cni"]
