@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { StoreUnavailableError } from '../errors.js';
+import { NodePodCIDRsMissingError } from '../errors.js';
 import type { ClusterNetworks, ClusterRange } from '../ipam/cluster.js';
 import type { ClusterApi, PodEvent, PodIdentity } from '../plugin/cluster.js';
 import { shortHash } from '../store/names.js';
@@ -56,13 +56,14 @@ export class KubeCluster implements ClusterApi {
     this.dir = join(options.cacheDir, 'kube-cache', shortHash(this.client.server, 16), 'cluster');
   }
 
-  private async cached<T>(name: string, read: () => Promise<T>): Promise<T> {
+  /** Returns a fresh node-local copy, or reads the value and stores it when `keep` accepts it. */
+  private async cached<T>(name: string, read: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
     const path = join(this.dir, `${name}.json`);
     const entry = await readCached<Cached<T>>(path);
     const age = entry ? Date.now() - entry.readAt : Infinity;
     if (entry && age >= 0 && age < CLUSTER_CACHE_SECONDS * 1000) return entry.value;
     const value = await read();
-    await writeCached(path, { readAt: Date.now(), value });
+    if (keep(value)) await writeCached(path, { readAt: Date.now(), value });
     return value;
   }
 
@@ -104,13 +105,16 @@ export class KubeCluster implements ClusterApi {
 
   /** Returns the pod CIDRs the controller-manager assigned to a node; empty when none are assigned yet. */
   nodePodCIDRs(node: string): Promise<string[]> {
-    return this.cached(`node-${shortHash(node, 16)}`, async () => {
+    const read = async (): Promise<string[]> => {
       const response = await this.client.request<NodeObject>('GET', `/api/v1/nodes/${encodeURIComponent(node)}`, { expect: [404] });
       if (response.status === 404) {
-        throw new StoreUnavailableError(`node "${node}" not found in the API server; set nodeName in the host configuration to this node's name`);
+        throw new NodePodCIDRsMissingError(`node "${node}" not found in the API server; set nodeName in the host configuration to this node's name`);
       }
       return podCIDRsOf(response.body);
-    });
+    };
+    // An empty list is not kept: the runtime retries the ADD until the controller-manager assigns
+    // the CIDRs, and each retry must read them again.
+    return this.cached(`node-${shortHash(node, 16)}`, read, (cidrs) => cidrs.length > 0);
   }
 
   /** Returns the pod's UID and its controlling StatefulSet, if any; undefined when the pod is not found. */

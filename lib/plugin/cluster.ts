@@ -1,7 +1,7 @@
 import type { HostConfig } from '../config/host.js';
 import type { PluginConfig } from '../config/load.js';
 import { resolveRangeSets } from '../config/ranges.js';
-import { type ConfigProblem, InvalidConfigError, type LeaseholdError, StoreUnavailableError } from '../errors.js';
+import { type ConfigProblem, InvalidConfigError, type LeaseholdError, NodePodCIDRsMissingError } from '../errors.js';
 import { type ClusterNetworks, clusterOverlaps } from '../ipam/cluster.js';
 import type { NetworkSpec } from '../ipam/network.js';
 import type { Attachment } from '../pool/pool.js';
@@ -61,7 +61,7 @@ export async function nodeLocalSpec(config: PluginConfig, cluster: ClusterApi | 
   }
   const cidrs = await cluster.nodePodCIDRs(node);
   if (cidrs.length === 0) {
-    throw new StoreUnavailableError(`node "${node}" has no spec.podCIDRs yet; the controller-manager assigns them when it runs with --allocate-node-cidrs; retry`);
+    throw new NodePodCIDRsMissingError(`node "${node}" has no spec.podCIDRs yet; the controller-manager assigns them when it runs with --allocate-node-cidrs; retry`);
   }
   const problems: ConfigProblem[] = [];
   const ipam = { ranges: cidrs.map((subnet) => [{ subnet }]), exclude: config.netconf.ipam.exclude };

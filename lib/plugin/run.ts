@@ -2,7 +2,7 @@ import { type CniEnvironment, readEnvironment } from '../cni/env.js';
 import { LATEST_VERSION, checkVersion, isSupported, versionReply } from '../cni/version.js';
 import { type HostConfig, readHostConfig } from '../config/host.js';
 import { decodeStdin, loadConfig, versionOf } from '../config/load.js';
-import { type LeaseholdError, toLeaseholdError } from '../errors.js';
+import { type LeaseholdError, NodePodCIDRsMissingError, toLeaseholdError } from '../errors.js';
 import { type Log, type LogLevel, PluginLog } from '../log.js';
 import { Pool } from '../pool/pool.js';
 import { type OpenedStore, openStore } from '../store/open.js';
@@ -84,7 +84,15 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
     for (const warning of config.warnings) log.warn({}, warning);
     opened = await openStore(config.store, host, processEnv);
     if (config.nodeLocal) {
-      config.spec = await nodeLocalSpec(config, opened.cluster, opened.nodeName);
+      try {
+        config.spec = await nodeLocalSpec(config, opened.cluster, opened.nodeName);
+      } catch (error) {
+        // A node without pod CIDRs handed out none of them, and a DEL that fails would keep the pod terminating.
+        if (env.command !== 'DEL' || !(error instanceof NodePodCIDRsMissingError)) throw error;
+        log.info({ reason: error.message }, 'nothing to release on a node without pod CIDRs');
+        await log.flush();
+        return { exitCode: 0, stdout: '' };
+      }
       log = log.child({ network: config.spec.name });
     }
     const pool = new Pool({
