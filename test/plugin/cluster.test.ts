@@ -66,6 +66,15 @@ describe('nodeLocalSpec', () => {
   it('refuses range keys beside it', () => {
     expect(() => config({ rangesFrom: 'nodePodCIDRs', subnet: '10.0.0.0/24' })).toThrow(/ipam.subnet: set next to ipam.rangesFrom/);
   });
+
+  it('refuses a gateway beside it', () => {
+    expect(() => config({ rangesFrom: 'nodePodCIDRs', gateway: '10.0.0.254' })).toThrow(/ipam.gateway: set next to ipam.rangesFrom/);
+  });
+
+  it('lets DEL pass with range keys beside it', () => {
+    const raw = { cniVersion: '1.1.0', name: 'pods', ipam: { type: 'leasehold', rangesFrom: 'nodePodCIDRs', gateway: '10.0.0.254' } };
+    expect(loadConfig(raw, {}, { lenientRanges: true }).nodeLocal).toBe(true);
+  });
 });
 
 describe('stickyKey', () => {
