@@ -153,6 +153,11 @@ function checkNodeLocal(ipam: IpamConfig, problems: ConfigProblem[]): void {
   if (ipam.store !== undefined && ipam.store.type !== 'kubernetes') {
     problems.push({ path: 'ipam.store.type', message: `"${ipam.store.type}" cannot read the node's pod CIDRs for ipam.rangesFrom "nodePodCIDRs"; use the kubernetes store` });
   }
+  // Each node's pool is its own address space, so a kept address would stay, unused, in the old
+  // node's pool while the pod takes a new one on the next node.
+  if (ipam.stickyStatefulSets === true) {
+    problems.push({ path: 'ipam.stickyStatefulSets', message: 'cannot be combined with ipam.rangesFrom "nodePodCIDRs": a pod moved to another node must take an address from that node\'s pod CIDRs; remove one of them' });
+  }
 }
 
 /** Drops repeats: an exclusion shared by every range is checked once per range. */

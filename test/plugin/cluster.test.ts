@@ -71,6 +71,10 @@ describe('nodeLocalSpec', () => {
     expect(() => config({ rangesFrom: 'nodePodCIDRs', gateway: '10.0.0.254' })).toThrow(/ipam.gateway: set next to ipam.rangesFrom/);
   });
 
+  it('refuses stickyStatefulSets beside it', () => {
+    expect(() => config({ rangesFrom: 'nodePodCIDRs', stickyStatefulSets: true })).toThrow(/ipam.stickyStatefulSets: .*another node/);
+  });
+
   it('lets DEL pass with range keys beside it', () => {
     const raw = { cniVersion: '1.1.0', name: 'pods', ipam: { type: 'leasehold', rangesFrom: 'nodePodCIDRs', gateway: '10.0.0.254' } };
     expect(loadConfig(raw, {}, { lenientRanges: true }).nodeLocal).toBe(true);
