@@ -55,8 +55,13 @@ Feature: The cluster's own networks
     And node "node-6" calls ADD for container "a1" on "pods"
     Then container "a1" on "pods" gets an address in "10.186.6.0/24"
 
-  Scenario: DEL succeeds on a node that has no pod CIDRs
+  Scenario: a node without pod CIDRs has nothing to release and cannot serve ADD
     Given a node "node-8" with pod CIDRs ""
     And a network "pods" that takes its ranges from the node's pod CIDRs
     When node "node-8" calls DEL for container "a1" on "pods"
     Then the call succeeds
+    When the runtime calls GC on "pods" with valid attachments ""
+    Then the call succeeds
+    When the runtime calls STATUS on "pods"
+    Then the call fails with CNI code 50
+    And the error message contains "has no spec.podCIDRs yet"
