@@ -93,4 +93,10 @@ describe('stickyKey', () => {
     expect(await stickyKey(config({ subnet: '10.1.0.0/24', stickyStatefulSets: true }), plain, attachment)).toBeUndefined();
     expect(await stickyKey(config({ subnet: '10.1.0.0/24' }), fakeCluster(), attachment)).toBeUndefined();
   });
+
+  it('ignores a replaced pod of the name', async () => {
+    const sticky = config({ subnet: '10.1.0.0/24', stickyStatefulSets: true });
+    expect(await stickyKey(sticky, fakeCluster(), { ...attachment, podUid: 'u0' })).toBeUndefined();
+    expect(await stickyKey(sticky, fakeCluster(), { ...attachment, podUid: 'u1' })).toBe('data/db-0');
+  });
 });
