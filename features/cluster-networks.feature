@@ -45,3 +45,23 @@ Feature: The cluster's own networks
     When node "node-5" calls ADD for container "a1" on "pods"
     Then the call fails with CNI code 11
     And the error message contains "has no spec.podCIDRs yet"
+
+  Scenario: a node's retried ADD gets addresses once its pod CIDRs are assigned
+    Given a node "node-6" with pod CIDRs ""
+    And a network "pods" that takes its ranges from the node's pod CIDRs
+    When node "node-6" calls ADD for container "a1" on "pods"
+    Then the call fails with CNI code 11
+    When the controller-manager assigns node "node-6" the pod CIDRs "10.186.6.0/24"
+    And node "node-6" calls ADD for container "a1" on "pods"
+    Then container "a1" on "pods" gets an address in "10.186.6.0/24"
+
+  Scenario: a node without pod CIDRs has nothing to release and cannot serve ADD
+    Given a node "node-8" with pod CIDRs ""
+    And a network "pods" that takes its ranges from the node's pod CIDRs
+    When node "node-8" calls DEL for container "a1" on "pods"
+    Then the call succeeds
+    When the runtime calls GC on "pods" with valid attachments ""
+    Then the call succeeds
+    When the runtime calls STATUS on "pods"
+    Then the call fails with CNI code 50
+    And the error message contains "has no spec.podCIDRs yet"

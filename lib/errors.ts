@@ -87,6 +87,17 @@ export class LockBusyError extends StoreUnavailableError {
   }
 }
 
+/**
+ * The node has no pod CIDRs yet, or no Node object, so a rangesFrom "nodePodCIDRs" network has no
+ * ranges on it. ADD fails with code 11 so that the runtime retries, and DEL has nothing to release.
+ */
+export class NodePodCIDRsMissingError extends StoreUnavailableError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodePodCIDRsMissingError';
+  }
+}
+
 /** A write lost a compare-and-swap: someone else changed the object since it was read. */
 export class ConflictError extends LeaseholdError {
   constructor(message: string, options?: LeaseholdErrorOptions) {

@@ -40,6 +40,14 @@ Given('a node {string} with pod CIDRs {string}', async function (this: PluginWor
   await create(this, '/api/v1/nodes', { metadata: { name: this.nodeName(node) }, spec } as never);
 });
 
+When('the controller-manager assigns node {string} the pod CIDRs {string}', async function (this: PluginWorld, node: string, cidrs: string) {
+  const podCIDRs = cidrs.split(',').map((cidr) => cidr.trim());
+  const path = `/api/v1/nodes/${this.nodeName(node)}`;
+  const client = kubeClient().client;
+  const current = await client.request<{ spec?: Record<string, unknown> }>('GET', path);
+  await client.request('PUT', path, { body: { ...current.body, spec: { ...current.body.spec, podCIDR: podCIDRs[0], podCIDRs } } });
+});
+
 Given("a network {string} inside the cluster's service range", async function (this: PluginWorld, network: string) {
   const response = await kubeClient().client.request<{ items: Array<{ spec: { cidrs: string[] } }> }>('GET', '/apis/networking.k8s.io/v1/servicecidrs');
   const cidr = response.body.items.flatMap((item) => item.spec.cidrs).find((text) => parsePrefix(text)?.family === 4);

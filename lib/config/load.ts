@@ -105,7 +105,8 @@ export function loadConfig(raw: Record<string, unknown>, host: HostConfig, optio
   }
   const rangeProblems: ConfigProblem[] = [];
   const nodeLocal = ipam.rangesFrom === 'nodePodCIDRs';
-  if (nodeLocal) checkNodeLocal(ipam, problems);
+  // Range keys are range problems: a DEL must still release what an older configuration handed out.
+  if (nodeLocal) checkNodeLocal(ipam, rangeProblems);
   const rangeSets = options.lenientRanges || nodeLocal ? [] : resolveRangeSets(ipam, rangeProblems);
   if (!options.lenientRanges) problems.push(...rangeProblems);
   checkStore(ipam.store, problems);
@@ -137,8 +138,11 @@ export function loadConfig(raw: Record<string, unknown>, host: HostConfig, optio
   };
 }
 
-/** Keys that name ranges, which a network built from the node's pod CIDRs must not set. */
-const RANGE_KEYS = ['ranges', 'subnet', 'rangeStart', 'rangeEnd', 'range', 'range_start', 'range_end', 'ipRanges'] as const;
+/**
+ * Keys that name ranges or their gateway, which a network built from the node's pod CIDRs must not
+ * set: its gateway is host-local's default in each CIDR.
+ */
+const RANGE_KEYS = ['ranges', 'subnet', 'rangeStart', 'rangeEnd', 'gateway', 'range', 'range_start', 'range_end', 'ipRanges'] as const;
 
 function checkNodeLocal(ipam: IpamConfig, problems: ConfigProblem[]): void {
   for (const key of RANGE_KEYS) {
@@ -148,6 +152,11 @@ function checkNodeLocal(ipam: IpamConfig, problems: ConfigProblem[]): void {
   }
   if (ipam.store !== undefined && ipam.store.type !== 'kubernetes') {
     problems.push({ path: 'ipam.store.type', message: `"${ipam.store.type}" cannot read the node's pod CIDRs for ipam.rangesFrom "nodePodCIDRs"; use the kubernetes store` });
+  }
+  // Each node's pool is its own address space, so a kept address would stay, unused, in the old
+  // node's pool while the pod takes a new one on the next node.
+  if (ipam.stickyStatefulSets === true) {
+    problems.push({ path: 'ipam.stickyStatefulSets', message: 'cannot be combined with ipam.rangesFrom "nodePodCIDRs": a pod moved to another node must take an address from that node\'s pod CIDRs; remove one of them' });
   }
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { StoreUnavailableError } from '../errors.js';
+import { NodePodCIDRsMissingError } from '../errors.js';
 import type { ClusterNetworks, ClusterRange } from '../ipam/cluster.js';
 import type { ClusterApi, PodEvent, PodIdentity } from '../plugin/cluster.js';
 import { shortHash } from '../store/names.js';
@@ -46,6 +46,19 @@ function podCIDRsOf(node: NodeObject): string[] {
   return node.spec?.podCIDR ? [node.spec.podCIDR] : [];
 }
 
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+function isRangeList(value: unknown): value is ClusterRange[] {
+  return Array.isArray(value) && value.every((item: Partial<ClusterRange> | null) => typeof item?.cidr === 'string' && typeof item.source === 'string');
+}
+
+function isClusterNetworks(value: unknown): value is ClusterNetworks {
+  const networks = value as Partial<ClusterNetworks> | null;
+  return typeof networks === 'object' && networks !== null && isRangeList(networks.services) && isRangeList(networks.pods);
+}
+
 /** Cluster API access beside the store: service ranges, nodes, pods and Events. */
 export class KubeCluster implements ClusterApi {
   private readonly client: KubeClient;
@@ -56,19 +69,23 @@ export class KubeCluster implements ClusterApi {
     this.dir = join(options.cacheDir, 'kube-cache', shortHash(this.client.server, 16), 'cluster');
   }
 
-  private async cached<T>(name: string, read: () => Promise<T>): Promise<T> {
+  /**
+   * Returns a fresh node-local copy that `isValid` accepts, or reads the value and stores it when
+   * `keep` accepts it. A copy of another shape, from a damaged file or another version, is read again.
+   */
+  private async cached<T>(name: string, read: () => Promise<T>, isValid: (value: unknown) => value is T, keep: (value: T) => boolean = () => true): Promise<T> {
     const path = join(this.dir, `${name}.json`);
-    const entry = await readCached<Cached<T>>(path);
+    const entry = await readCached<Cached<unknown>>(path);
     const age = entry ? Date.now() - entry.readAt : Infinity;
-    if (entry && age >= 0 && age < CLUSTER_CACHE_SECONDS * 1000) return entry.value;
+    if (entry && age >= 0 && age < CLUSTER_CACHE_SECONDS * 1000 && isValid(entry.value)) return entry.value;
     const value = await read();
-    await writeCached(path, { readAt: Date.now(), value });
+    if (keep(value)) await writeCached(path, { readAt: Date.now(), value });
     return value;
   }
 
   /** Returns the service ranges and every node's pod CIDRs, from a node-local copy when it is fresh. */
   networks(): Promise<ClusterNetworks> {
-    return this.cached('networks', async () => ({ services: await this.serviceRanges(), pods: await this.podRanges() }));
+    return this.cached('networks', async () => ({ services: await this.serviceRanges(), pods: await this.podRanges() }), isClusterNetworks);
   }
 
   private async serviceRanges(): Promise<ClusterRange[]> {
@@ -104,13 +121,16 @@ export class KubeCluster implements ClusterApi {
 
   /** Returns the pod CIDRs the controller-manager assigned to a node; empty when none are assigned yet. */
   nodePodCIDRs(node: string): Promise<string[]> {
-    return this.cached(`node-${shortHash(node, 16)}`, async () => {
+    const read = async (): Promise<string[]> => {
       const response = await this.client.request<NodeObject>('GET', `/api/v1/nodes/${encodeURIComponent(node)}`, { expect: [404] });
       if (response.status === 404) {
-        throw new StoreUnavailableError(`node "${node}" not found in the API server; set nodeName in the host configuration to this node's name`);
+        throw new NodePodCIDRsMissingError(`node "${node}" not found in the API server; set nodeName in the host configuration to this node's name`);
       }
       return podCIDRsOf(response.body);
-    });
+    };
+    // An empty list is not kept: the runtime retries the ADD until the controller-manager assigns
+    // the CIDRs, and each retry must read them again.
+    return this.cached(`node-${shortHash(node, 16)}`, read, isStringList, (cidrs) => cidrs.length > 0);
   }
 
   /** Returns the pod's UID and its controlling StatefulSet, if any; undefined when the pod is not found. */

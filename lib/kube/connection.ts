@@ -53,12 +53,13 @@ function material(entry: Record<string, unknown>, field: string, source: string)
 /**
  * Reads the current context of a kubeconfig file. Client certificates and bearer tokens are
  * supported; exec plugins and auth providers are not, because a CNI call cannot wait on them.
+ * `origin` names where the path came from, for the message when the file cannot be read.
  */
-export function connectionFromKubeconfig(path: string): KubeConnection {
+export function connectionFromKubeconfig(path: string, origin = 'the store configuration (store.kubeconfig)'): KubeConnection {
   const source = `kubeconfig ${path}`;
   let parsed: KubeconfigFile;
   try {
-    parsed = load(readBytes(path, 'the store configuration (store.kubeconfig)').toString('utf8')) as KubeconfigFile;
+    parsed = load(readBytes(path, origin).toString('utf8')) as KubeconfigFile;
   } catch (error) {
     if (error instanceof LeaseholdError) throw error;
     throw invalid(source, `invalid YAML: ${(error as Error).message}`);
@@ -104,6 +105,6 @@ export function resolveConnection(kubeconfig: string | undefined, env: NodeJS.Pr
   if (kubeconfig) return connectionFromKubeconfig(kubeconfig);
   const inCluster = inClusterConnection(env);
   if (inCluster) return inCluster;
-  if (env.KUBECONFIG) return connectionFromKubeconfig(env.KUBECONFIG.split(':')[0] as string);
+  if (env.KUBECONFIG) return connectionFromKubeconfig(env.KUBECONFIG.split(':')[0] as string, '$KUBECONFIG');
   throw invalid('ipam.store.kubeconfig', 'missing: name a kubeconfig file here or in the host configuration, or run in a pod');
 }

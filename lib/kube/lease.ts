@@ -59,6 +59,8 @@ function sleep(ms: number): Promise<void> {
 /** Returns true when nobody holds the Lease: no holder, or no renewal within its duration. */
 export function isExpired(lease: Lease, now: number): boolean {
   const renewed = Date.parse(lease.spec.renewTime ?? lease.spec.acquireTime ?? '');
+  // TODO: a Lease written by someone else with a long leaseDurationSeconds (an edit, another tool)
+  // blocks its shard until it runs out: DEL fails with code 11 and the reconciler keeps the Lease.
   const duration = (lease.spec.leaseDurationSeconds ?? LEASE_DURATION_SECONDS) * 1000;
   // A renewal time further ahead than one duration is a wrong clock or an edit, not a holder.
   if (renewed > now + duration) return true;

@@ -24,10 +24,11 @@ export async function add(context: CommandContext): Promise<Record<string, unkno
   // Check requested addresses before the first write, so a bad request changes nothing.
   context.pool.matchRequested(requested);
   await checkClusterOverlap(context.config, context.cluster, context.host);
-  await context.pool.checkDefinition();
   const attachment = attachmentOf(context.env);
+  // Before the definition is recorded, so that a network the store cannot serve leaves nothing behind.
   const sticky = await stickyKey(context.config, context.cluster, attachment);
   if (sticky) attachment.sticky = sticky;
+  await context.pool.checkDefinition();
   const allocations = await context.pool.allocate(attachment, requested);
   const addresses = allocations.map((allocation) => formatAddress(allocation.family, allocation.address));
   context.log.info({ addresses }, 'addresses allocated');

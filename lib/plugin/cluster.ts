@@ -1,7 +1,7 @@
 import type { HostConfig } from '../config/host.js';
 import type { PluginConfig } from '../config/load.js';
 import { resolveRangeSets } from '../config/ranges.js';
-import { type ConfigProblem, InvalidConfigError, type LeaseholdError, StoreUnavailableError } from '../errors.js';
+import { type ConfigProblem, InvalidConfigError, type LeaseholdError, NodePodCIDRsMissingError } from '../errors.js';
 import { type ClusterNetworks, clusterOverlaps } from '../ipam/cluster.js';
 import type { NetworkSpec } from '../ipam/network.js';
 import type { Attachment } from '../pool/pool.js';
@@ -61,7 +61,7 @@ export async function nodeLocalSpec(config: PluginConfig, cluster: ClusterApi | 
   }
   const cidrs = await cluster.nodePodCIDRs(node);
   if (cidrs.length === 0) {
-    throw new StoreUnavailableError(`node "${node}" has no spec.podCIDRs yet; the controller-manager assigns them when it runs with --allocate-node-cidrs; retry`);
+    throw new NodePodCIDRsMissingError(`node "${node}" has no spec.podCIDRs yet; the controller-manager assigns them when it runs with --allocate-node-cidrs; retry`);
   }
   const problems: ConfigProblem[] = [];
   const ipam = { ranges: cidrs.map((subnet) => [{ subnet }]), exclude: config.netconf.ipam.exclude };
@@ -74,7 +74,8 @@ export async function nodeLocalSpec(config: PluginConfig, cluster: ClusterApi | 
 
 /**
  * Returns the key that ties an address to a StatefulSet pod (`namespace/name`), or undefined when the
- * network does not opt in or the pod is not controlled by a StatefulSet.
+ * network does not opt in, the pod is not controlled by a StatefulSet, or the pod of that name has
+ * another UID than the runtime passed.
  */
 export async function stickyKey(config: PluginConfig, cluster: ClusterApi | undefined, attachment: Attachment): Promise<string | undefined> {
   if (!config.stickyStatefulSets) return undefined;
@@ -84,6 +85,8 @@ export async function stickyKey(config: PluginConfig, cluster: ClusterApi | unde
   const { podNamespace, podName } = attachment;
   if (!podNamespace || !podName) return undefined;
   const pod = await cluster.pod(podNamespace, podName);
+  // A runtime still setting up a deleted pod sees its successor under the name; the kept address is the successor's.
+  if (attachment.podUid && pod?.uid && pod.uid !== attachment.podUid) return undefined;
   return pod?.statefulSet ? `${podNamespace}/${podName}` : undefined;
 }
 

@@ -1,8 +1,9 @@
 import { type CniEnvironment, readEnvironment } from '../cni/env.js';
 import { LATEST_VERSION, checkVersion, isSupported, versionReply } from '../cni/version.js';
 import { type HostConfig, readHostConfig } from '../config/host.js';
-import { decodeStdin, loadConfig, versionOf } from '../config/load.js';
-import { type LeaseholdError, toLeaseholdError } from '../errors.js';
+import { type PluginConfig, decodeStdin, loadConfig, versionOf } from '../config/load.js';
+import type { NetworkSpec } from '../ipam/network.js';
+import { CniCode, LeaseholdError, NodePodCIDRsMissingError, toLeaseholdError } from '../errors.js';
 import { type Log, type LogLevel, PluginLog } from '../log.js';
 import { Pool } from '../pool/pool.js';
 import { type OpenedStore, openStore } from '../store/open.js';
@@ -58,6 +59,22 @@ async function reportOnPod(cluster: ClusterApi, env: CniEnvironment, error: Leas
 }
 
 /**
+ * Builds the network of a rangesFrom "nodePodCIDRs" configuration. A node without pod CIDRs
+ * handed out none of them, so DEL and GC get undefined (nothing to release) rather than an error
+ * that would keep a pod terminating, and STATUS fails with code 50 because ADD cannot succeed.
+ */
+async function resolveNodeLocal(config: PluginConfig, opened: OpenedStore, command: CniEnvironment['command']): Promise<NetworkSpec | undefined> {
+  try {
+    return await nodeLocalSpec(config, opened.cluster, opened.nodeName);
+  } catch (error) {
+    if (!(error instanceof NodePodCIDRsMissingError)) throw error;
+    if (command === 'DEL' || command === 'GC') return undefined;
+    if (command === 'STATUS') throw new LeaseholdError('NOT_AVAILABLE', CniCode.PLUGIN_NOT_AVAILABLE, error.message, { cause: error });
+    throw error;
+  }
+}
+
+/**
  * Runs one CNI invocation. This is the only place where an error becomes CNI error JSON, and it
  * never throws: every failure, expected or not, comes back as an Outcome.
  */
@@ -84,7 +101,13 @@ export async function runPlugin(processEnv: NodeJS.ProcessEnv, stdin: string): P
     for (const warning of config.warnings) log.warn({}, warning);
     opened = await openStore(config.store, host, processEnv);
     if (config.nodeLocal) {
-      config.spec = await nodeLocalSpec(config, opened.cluster, opened.nodeName);
+      const spec = await resolveNodeLocal(config, opened, env.command);
+      if (!spec) {
+        log.info({}, 'nothing to release on a node without pod CIDRs');
+        await log.flush();
+        return { exitCode: 0, stdout: '' };
+      }
+      config.spec = spec;
       log = log.child({ network: config.spec.name });
     }
     const pool = new Pool({

@@ -1,6 +1,7 @@
+import { LeaseholdError } from '../errors.js';
 import { formatAddress } from '../ipam/address.js';
-import { type Owner, blockFirst, placeFromShard, shardInconsistencies } from '../ipam/shard.js';
-import type { ShardStore } from '../store/types.js';
+import { type Owner, type ShardData, blockFirst, placeFromShard, shardInconsistencies } from '../ipam/shard.js';
+import type { ShardStore, Versioned } from '../store/types.js';
 
 /** Findings of a scan of every shard of a network. */
 export interface ConsistencyReport {
@@ -14,7 +15,7 @@ export interface ConsistencyReport {
   bitsWithoutOwner: string[];
   /** Owner records whose bit is clear: addresses that could be handed out twice. */
   ownersWithoutBit: string[];
-  /** Shards whose subnet or block cannot be read. */
+  /** Shards whose data, subnet or block cannot be read. */
   unreadable: string[];
 }
 
@@ -27,12 +28,26 @@ export function isConsistent(report: ConsistencyReport): boolean {
   );
 }
 
+/** Reads a shard; a damaged one is a finding of the check, not a reason to stop it. */
+async function readOrUnreadable(store: ShardStore, network: string, key: string): Promise<Versioned<ShardData> | undefined | 'damaged'> {
+  try {
+    return await store.readShard(network, key);
+  } catch (error) {
+    if (error instanceof LeaseholdError && error.code === 'STORE_DATA_INVALID') return 'damaged';
+    throw error;
+  }
+}
+
 /** Reads every shard of a network and checks that bitmaps, owners and addresses agree. */
 export async function checkConsistency(store: ShardStore, network: string): Promise<ConsistencyReport> {
   const report: ConsistencyReport = { network, shards: 0, allocations: [], duplicates: [], bitsWithoutOwner: [], ownersWithoutBit: [], unreadable: [] };
   const seen = new Map<string, string>();
   for (const key of await store.listShards(network)) {
-    const shard = await store.readShard(network, key);
+    const shard = await readOrUnreadable(store, network, key);
+    if (shard === 'damaged') {
+      report.unreadable.push(key);
+      continue;
+    }
     if (!shard) continue;
     report.shards++;
     const place = placeFromShard(shard.data);

@@ -18,7 +18,15 @@ import { LockBusyError } from '../errors.js';
 import { addressInUse, describeOwner, poolExhausted } from './errors.js';
 import type { Allocation, Pool } from './pool.js';
 
-/** The reservations of one ADD, so that a failure can undo them. */
+/**
+ * Tells whether a kept address's holder is another attached container of the pod that `owner`
+ * belongs to. Without a pod UID on the holder, the address is taken over.
+ */
+function isLiveSibling(holder: Owner, owner: Owner): boolean {
+  if (holder.detachedAt !== undefined || holder.podUid === undefined) return false;
+  return holder.podUid === owner.podUid && holder.containerId !== owner.containerId;
+}
+
 /** Busy shards remembered for the second, waiting pass of reserveAny. */
 const MAX_SKIPPED_SHARDS = 16;
 
@@ -31,6 +39,7 @@ const BUSY_SHARD_WAIT_MS = 2_000;
 /** How long the second pass goes on before the ADD fails with code 11. */
 const SKIPPED_SHARDS_WAIT_MS = 45_000;
 
+/** The reservations of one ADD, so that a failure can undo them. */
 export class ReservationSession {
   private readonly done: Array<{ allocation: Allocation; previous?: Owner }> = [];
 
@@ -123,7 +132,8 @@ export class ReservationSession {
 
   /**
    * Attaches a StatefulSet pod's kept address to this container. Returns undefined when the
-   * address is no longer kept for the pod (freed or taken since it was found).
+   * address is no longer kept for the pod (freed or taken since it was found), or when another
+   * container of the same pod UID still owns it.
    */
   async takeOver(kept: Allocation): Promise<Allocation | undefined> {
     const range = kept.range as AddressRange;
@@ -132,6 +142,9 @@ export class ReservationSession {
     const previous = await this.pool.updateShard(kept.shardKey, place, (shard) => {
       const holder = shard.owners[String(offset)];
       if (!holder || holder.sticky !== this.owner.sticky || holder.ifName !== this.owner.ifName) return undefined;
+      // The address passes only to a later pod of the name. Two live containers of one pod (racing
+      // ADDs) would otherwise both be handed it, while the store records only the last.
+      if (isLiveSibling(holder, this.owner)) return undefined;
       return { data: withReservation(shard, offset, this.owner), value: holder };
     }, () => this.noteShard(kept.shardKey));
     return previous ? this.record(kept.setIndex, range, place, kept.shardKey, offset, previous) : undefined;

@@ -26,11 +26,11 @@ export function reconcilerConnection(
   kubeconfig: string | undefined,
   env: NodeJS.ProcessEnv,
 ): KubeConnection {
-  if (kubeconfig) return connectionFromKubeconfig(kubeconfig);
+  if (kubeconfig) return connectionFromKubeconfig(kubeconfig, '--kubeconfig');
   const inCluster = inClusterConnection(env);
   if (inCluster) return inCluster;
   const first = env.KUBECONFIG?.split(':')[0];
-  if (first) return connectionFromKubeconfig(first);
+  if (first) return connectionFromKubeconfig(first, '$KUBECONFIG');
   throw new InvalidFlagError(
     'missing --kubeconfig: name a kubeconfig file, set KUBECONFIG, or run in a pod with a service account',
   );

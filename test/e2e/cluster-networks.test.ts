@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../lib/kube/client.js';
@@ -18,6 +19,13 @@ const NAMESPACE = 'leasehold-e2e';
 const RUN = Date.now().toString(36);
 const run = setUpClusterRun(NAMESPACE, 'leasehold-cluster-networks-', requireSystem);
 
+/** Lists the files named `name` anywhere under `dir`. */
+function findFiles(dir: string, name: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((path) => path.endsWith(`/${name}`))
+    .map((path) => join(dir, path));
+}
+
 /** Requests the API server has served for one resource, from its own metrics. */
 async function served(client: KubeClient, resource: string): Promise<number> {
   await client.request('GET', '/metrics', { accept: 'text/plain' });
@@ -37,6 +45,20 @@ describe("the check against the cluster's own networks", () => {
     expect(adds.flatMap(addressesOf)).toHaveLength(5);
     expect((await served(run.cluster.client, 'nodes')) - before.nodes).toBe(1);
     expect((await served(run.cluster.client, 'servicecidrs')) - before.services).toBe(1);
+  });
+
+  it('reads the ranges again over a cache file of the wrong shape', async () => {
+    const node = simulatedNode(run.root, `shape-${RUN}`, run.cluster.kubeconfig, NAMESPACE);
+    const netconf = { cniVersion: '1.1.0', name: `shape-${RUN}`, type: 'macvlan', ipam: { type: 'leasehold', ranges: [[{ subnet: '10.76.0.0/24' }]] } };
+    expect((await runPluginProcess({ command: 'ADD', containerId: `s1-${RUN}`, netconf, hostConfig: node.hostConfig })).code).toBe(0);
+    const [cacheFile] = findFiles(node.stateDir, 'networks.json');
+    expect(cacheFile).toBeDefined();
+    writeFileSync(cacheFile as string, JSON.stringify({ readAt: Date.now(), value: { services: 'damaged' } }));
+
+    const second = await runPluginProcess({ command: 'ADD', containerId: `s2-${RUN}`, netconf, hostConfig: node.hostConfig });
+    expect(second.json?.msg).toBeUndefined();
+    expect(second.code).toBe(0);
+    expect(JSON.parse(readFileSync(cacheFile as string, 'utf8')).value.services).toBeInstanceOf(Array);
   });
 
   it('refuses a network over a node\'s pod CIDR, naming the node', async () => {

@@ -66,6 +66,19 @@ describe('nodeLocalSpec', () => {
   it('refuses range keys beside it', () => {
     expect(() => config({ rangesFrom: 'nodePodCIDRs', subnet: '10.0.0.0/24' })).toThrow(/ipam.subnet: set next to ipam.rangesFrom/);
   });
+
+  it('refuses a gateway beside it', () => {
+    expect(() => config({ rangesFrom: 'nodePodCIDRs', gateway: '10.0.0.254' })).toThrow(/ipam.gateway: set next to ipam.rangesFrom/);
+  });
+
+  it('refuses stickyStatefulSets beside it', () => {
+    expect(() => config({ rangesFrom: 'nodePodCIDRs', stickyStatefulSets: true })).toThrow(/ipam.stickyStatefulSets: .*another node/);
+  });
+
+  it('lets DEL pass with range keys beside it', () => {
+    const raw = { cniVersion: '1.1.0', name: 'pods', ipam: { type: 'leasehold', rangesFrom: 'nodePodCIDRs', gateway: '10.0.0.254' } };
+    expect(loadConfig(raw, {}, { lenientRanges: true }).nodeLocal).toBe(true);
+  });
 });
 
 describe('stickyKey', () => {
@@ -79,5 +92,11 @@ describe('stickyKey', () => {
     const plain = fakeCluster({ pod: async () => ({ uid: 'u' }) });
     expect(await stickyKey(config({ subnet: '10.1.0.0/24', stickyStatefulSets: true }), plain, attachment)).toBeUndefined();
     expect(await stickyKey(config({ subnet: '10.1.0.0/24' }), fakeCluster(), attachment)).toBeUndefined();
+  });
+
+  it('ignores a replaced pod of the name', async () => {
+    const sticky = config({ subnet: '10.1.0.0/24', stickyStatefulSets: true });
+    expect(await stickyKey(sticky, fakeCluster(), { ...attachment, podUid: 'u0' })).toBeUndefined();
+    expect(await stickyKey(sticky, fakeCluster(), { ...attachment, podUid: 'u1' })).toBe('data/db-0');
   });
 });

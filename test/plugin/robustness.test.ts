@@ -35,6 +35,14 @@ describe('stored state after bad requests', () => {
     expect(snapshot(harness.dir)).toBe(before);
   });
 
+  it('stays empty when stickyStatefulSets meets the file store', async () => {
+    const conf = harness.netconf('1.1.0', { ranges: [[{ subnet: '10.20.0.0/24' }]], stickyStatefulSets: true });
+    const refused = await harness.call('ADD', conf, { containerId: 'a' });
+    expect(refused.json?.code).toBe(7);
+    expect(String(refused.json?.msg)).toContain('ipam.stickyStatefulSets');
+    expect(readdirSync(harness.dir).filter((name) => !name.startsWith('.'))).toEqual([]);
+  });
+
   it('rejects a requested prefix length that differs from the range', async () => {
     const conf = harness.netconf('1.1.0', dual, { runtimeConfig: { ips: ['10.20.0.9/8'] } });
     const refused = await harness.call('ADD', conf);

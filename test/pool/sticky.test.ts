@@ -44,6 +44,26 @@ describe('addresses kept for StatefulSet pods', () => {
     expect(await poolOn(store, 'node-a').find(pod('c1', 'u1'), true)).toEqual([]);
   });
 
+  it('leaves a live container of the same pod its address', async () => {
+    const store = new MemoryStore();
+    const first = await poolOn(store, 'node-a').allocate(pod('c1', 'u1'), []);
+    const second = await poolOn(store, 'node-b').allocate(pod('c2', 'u1'), []);
+    expect(text(second)).not.toEqual(text(first));
+    expect(text(await poolOn(store, 'node-a').find(pod('c1', 'u1'), true))).toEqual(text(first));
+  });
+
+  it('hands one kept address to one of concurrent ADDs', async () => {
+    const store = new MemoryStore();
+    await poolOn(store, 'n').allocate(pod('c0', 'u0'), []);
+    await poolOn(store, 'n').release(pod('c0', 'u0'));
+    const results = await Promise.all(['c1', 'c2', 'c3'].map((id, index) => poolOn(store, `node-${index}`).allocate(pod(id, 'u1'), [])));
+    const addresses = results.flatMap(text);
+    expect(new Set(addresses).size).toBe(addresses.length);
+    for (const { data } of store.shards.values()) {
+      expect(shardInconsistencies(data)).toEqual({ bitsWithoutOwner: [], ownersWithoutBit: [] });
+    }
+  });
+
   it('keeps one address per interface', async () => {
     const store = new MemoryStore();
     const one = await poolOn(store, 'n').allocate(pod('c1', 'u1', 'net1'), []);

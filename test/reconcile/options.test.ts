@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { reconcilerConnection } from '../../lib/reconcile/main.js';
 import { InvalidFlagError } from '../../lib/errors.js';
 import { parseDuration, parseFlags } from '../../lib/reconcile/options.js';
 
@@ -72,4 +73,14 @@ describe('parseFlags', () => {
     expect(() => parseFlags(['--namespace', 'Bad_NS'])).toThrow(/"Bad_NS" for --namespace/));
   it('rejects a flag without its value', () =>
     expect(() => parseFlags(['--grace-period'])).toThrow(/--help/));
+});
+
+describe('reconcilerConnection', () => {
+  it('names --kubeconfig for a missing file', () => {
+    expect(() => reconcilerConnection('/nonexistent/kubeconfig', {})).toThrow(/\/nonexistent\/kubeconfig named by --kubeconfig/);
+  });
+
+  it('names KUBECONFIG for a missing file', () => {
+    expect(() => reconcilerConnection(undefined, { KUBECONFIG: '/nonexistent/a:/b' })).toThrow(/\/nonexistent\/a named by \$KUBECONFIG/);
+  });
 });
