@@ -56,12 +56,23 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Upper bound on the duration a Lease is trusted for. Leasehold's writers renew every 1.5 s, so a
+ * Lease not renewed for this long has no live holder, whatever leaseDurationSeconds it states (an
+ * edit by hand or another tool).
+ */
+export const MAX_LEASE_DURATION_SECONDS = 60;
+
+/** Returns the Lease's duration in milliseconds, at most MAX_LEASE_DURATION_SECONDS. */
+export function trustedDurationMs(lease: Lease, fallbackSeconds = LEASE_DURATION_SECONDS): number {
+  const seconds = lease.spec.leaseDurationSeconds ?? fallbackSeconds;
+  return Math.min(seconds, MAX_LEASE_DURATION_SECONDS) * 1000;
+}
+
 /** Returns true when nobody holds the Lease: no holder, or no renewal within its duration. */
 export function isExpired(lease: Lease, now: number): boolean {
   const renewed = Date.parse(lease.spec.renewTime ?? lease.spec.acquireTime ?? '');
-  // TODO: a Lease written by someone else with a long leaseDurationSeconds (an edit, another tool)
-  // blocks its shard until it runs out: DEL fails with code 11 and the reconciler keeps the Lease.
-  const duration = (lease.spec.leaseDurationSeconds ?? LEASE_DURATION_SECONDS) * 1000;
+  const duration = trustedDurationMs(lease);
   // A renewal time further ahead than one duration is a wrong clock or an edit, not a holder.
   if (renewed > now + duration) return true;
   return !lease.spec.holderIdentity || !Number.isFinite(renewed) || renewed + duration < now;
@@ -210,7 +221,7 @@ export class ShardLeases {
           // A caller that will not wait moves on to another shard, so it does not ask.
           if (waitMs === 0) {
             const renewed = Date.parse(lease.spec.renewTime ?? '') || now;
-            await this.remember(name, { heldElsewhereUntil: Math.min(renewed, now) + (lease.spec.leaseDurationSeconds ?? this.duration) * 1000 });
+            await this.remember(name, { heldElsewhereUntil: Math.min(renewed, now) + trustedDurationMs(lease, this.duration) });
             throw new LockBusyError(`Lease ${this.options.namespace}/${name} is held by ${lease.spec.holderIdentity}`);
           }
           await this.askFor(name, lease);
