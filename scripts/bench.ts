@@ -150,6 +150,9 @@ async function kubernetes(): Promise<string[]> {
 
 console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${rounds} rounds; each process gets only PATH in its environment\n`);
 console.log('| what | p50 ms | p99 ms | notes |\n| --- | ---: | ---: | --- |');
-for (const line of await startUp()) console.log(line);
-if (process.env.BENCH_SKIP_KUBERNETES !== '1') for (const line of await kubernetes()) console.log(line);
-rmSync(dir, { recursive: true, force: true });
+try {
+  for (const line of await startUp()) console.log(line);
+  if (process.env.BENCH_SKIP_KUBERNETES !== '1') for (const line of await kubernetes()) console.log(line);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
