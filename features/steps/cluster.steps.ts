@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { formatPrefix, parseAddress, parsePrefix, prefixInterval } from '../../lib/ipam/address.js';
-import { applyNadCrd } from '../../test/e2e/support/pods.js';
+import { ensureNadCrd } from '../../test/e2e/support/pods.js';
 import { kubeClient } from '../support/kube.js';
 import type { PluginWorld } from '../support/world.js';
 
@@ -168,19 +168,12 @@ Given('pods run in a namespace that does not exist', function (this: PluginWorld
 
 // NetworkAttachmentDefinitions
 
-/** Applies the NetworkAttachmentDefinition CRD where no Multus installation brought it. */
-async function ensureNadResource(): Promise<void> {
-  const { client } = kubeClient();
-  const found = await client.request('GET', '/apis/k8s.cni.cncf.io/v1', { expect: [404] });
-  if (found.status === 404) await applyNadCrd(client);
-}
-
 function nadNamespace(world: PluginWorld, namespace: string): string {
   return `${namespace}-${kubeOf(world).suffix}`;
 }
 
 Given('a NetworkAttachmentDefinition {string} in namespace {string} for network {string} with the range set {string}', async function (this: PluginWorld, nad: string, namespace: string, network: string, subnets: string) {
-  await ensureNadResource();
+  await ensureNadCrd(kubeClient().client);
   await ensureNamespace(this, nadNamespace(this, namespace));
   const ranges = [subnets.split(',').map((subnet) => ({ subnet: subnet.trim() }))];
   const config = { cniVersion: '1.0.0', name: this.storedName(network), type: 'macvlan', master: 'eth1', ipam: { type: 'leasehold', ranges } };

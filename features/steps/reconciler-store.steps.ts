@@ -12,12 +12,10 @@ import { isConsistent } from '../../lib/pool/consistency.js';
 import {
   applyStatefulSet,
   createLease,
-  createNad,
   createPod,
-  hasNadCrd,
-  installNadCrd,
   versionsIn,
 } from '../../test/e2e/support/kube-objects.js';
+import { createNad, ensureNadCrd } from '../../test/e2e/support/pods.js';
 import { kubeClient } from '../support/kube.js';
 import { nodeObjectName, sceneOf, sceneReport, sceneStore } from '../support/reconciler.js';
 import type { PluginWorld } from '../support/world.js';
@@ -193,8 +191,7 @@ Then(
 );
 
 Given('the NetworkAttachmentDefinition CRD is installed', async function () {
-  const { client } = kubeClient();
-  if (!(await hasNadCrd(client))) await installNadCrd(client);
+  await ensureNadCrd(kubeClient().client);
 });
 
 Given(

@@ -19,20 +19,18 @@ import {
   applyManifests,
   applyStatefulSet,
   createLease,
-  createNad,
   createNode,
   createPod,
   createPodNamespace,
   deleteNode,
   deletePod,
-  hasNadCrd,
-  installNadCrd,
   runReconcilerProcess,
   serviceAccountKubeconfig,
   setPodPhase,
   versionsIn,
 } from './support/kube-objects.js';
 import { addressesOf, runPluginProcess } from './support/plugin-process.js';
+import { applyNadCrd, createNad, hasNadCrd } from './support/pods.js';
 import { requireSystem } from './support/system.js';
 
 /** Object names carry the run's start time, so runs against a cluster left up do not collide. */
@@ -460,7 +458,7 @@ describe('reconciler clean-up and reports', () => {
         unreferencedNetworks: [],
         errors: 0,
       });
-      await installNadCrd(cluster.client);
+      await applyNadCrd(cluster.client);
     }
     await createNad(cluster.client, scene.pods, 'by-name', {
       cniVersion: '1.0.0',

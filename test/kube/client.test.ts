@@ -1,8 +1,8 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LeaseholdError } from '../../lib/errors.js';
 import { KubeClient } from '../../lib/kube/client.js';
+import { failureOf } from '../support/failure.js';
 
 let server: Server | undefined;
 
@@ -26,16 +26,6 @@ async function serve(replies: Array<{ status: number; body?: unknown; headers?: 
   return new KubeClient({ server: new URL(`http://127.0.0.1:${port}`), insecureSkipTlsVerify: false, source: 'test' }, 300);
 }
 
-async function failure(promise: Promise<unknown>): Promise<LeaseholdError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof LeaseholdError) return error;
-    throw error;
-  }
-  throw new Error('the request succeeded');
-}
-
 describe('KubeClient', () => {
   it('retries a throttled request', async () => {
     const client = await serve([{ status: 429, headers: { 'Retry-After': '0' } }, { status: 200, body: { ok: true } }]);
@@ -47,7 +37,7 @@ describe('KubeClient', () => {
 
   it('gives up on throttling with code 11', async () => {
     const client = await serve([{ status: 429, headers: { 'Retry-After': '0' }, body: { reason: 'TooManyRequests' } }]);
-    const error = await failure(client.request('GET', '/api/v1/x'));
+    const error = await failureOf(client.request('GET', '/api/v1/x'));
     expect(error.cniCode).toBe(11);
     expect(error.message).toContain('TooManyRequests');
     client.close();
@@ -61,7 +51,7 @@ describe('KubeClient', () => {
     [422, 5, 'STORE_REQUEST_FAILED'],
   ])('maps HTTP %i to code %i', async (status, cniCode, code) => {
     const client = await serve([{ status, body: { reason: 'Because', message: 'configmaps is forbidden', details: { causes: ['secret body text'] } } }]);
-    const error = await failure(client.request('GET', '/api/v1/x'));
+    const error = await failureOf(client.request('GET', '/api/v1/x'));
     expect(error.cniCode).toBe(cniCode);
     expect(error.code).toBe(code);
     expect(error.message).toContain('Because: configmaps is forbidden');
@@ -77,7 +67,7 @@ describe('KubeClient', () => {
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     const client = new KubeClient({ server: new URL(`http://127.0.0.1:${port}`), insecureSkipTlsVerify: false, source: 'test' });
-    const error = await failure(client.request('GET', '/api/v1/x'));
+    const error = await failureOf(client.request('GET', '/api/v1/x'));
     expect(error.cniCode).toBe(11);
     expect(error.message).toContain('not JSON');
     client.close();
@@ -92,7 +82,7 @@ describe('KubeClient', () => {
 
   it('times out a request that gets no answer', async () => {
     const client = await serve(['hang']);
-    const error = await failure(client.request('GET', '/api/v1/x'));
+    const error = await failureOf(client.request('GET', '/api/v1/x'));
     expect(error.cniCode).toBe(11);
     expect(error.message).toContain('no response within 300 ms');
     client.close();
@@ -100,7 +90,7 @@ describe('KubeClient', () => {
 
   it('reports a refused connection with code 11', async () => {
     const client = new KubeClient({ server: new URL('http://127.0.0.1:9'), insecureSkipTlsVerify: false, source: 'test' });
-    const error = await failure(client.request('GET', '/api/v1/x'));
+    const error = await failureOf(client.request('GET', '/api/v1/x'));
     expect(error.cniCode).toBe(11);
     expect(error.message).toContain('ECONNREFUSED');
     client.close();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.js';
-import { LeaseholdError } from '../../lib/errors.js';
 import { type ClusterApi, checkClusterOverlap, eventReason, nodeLocalSpec, stickyKey } from '../../lib/plugin/cluster.js';
+import { failureOf } from '../support/failure.js';
 
 function fakeCluster(overrides: Partial<ClusterApi> = {}): ClusterApi {
   return {
@@ -17,19 +17,9 @@ function config(ipam: Record<string, unknown>): ReturnType<typeof loadConfig> {
   return loadConfig({ cniVersion: '1.1.0', name: 'pods', ipam: { type: 'leasehold', ...ipam } }, {});
 }
 
-async function failure(promise: Promise<unknown>): Promise<LeaseholdError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof LeaseholdError) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
-
 describe('checkClusterOverlap', () => {
   it('refuses an overlapping network with code 7 naming both ranges', async () => {
-    const error = await failure(checkClusterOverlap(config({ subnet: '10.96.5.0/24' }), fakeCluster(), {}));
+    const error = await failureOf(checkClusterOverlap(config({ subnet: '10.96.5.0/24' }), fakeCluster(), {}));
     expect(error).toMatchObject({ code: 'CLUSTER_OVERLAP', cniCode: 7 });
     expect(error.message).toContain('10.96.5.0/24 overlaps the cluster\'s service range 10.96.0.0/12');
     expect(eventReason(error)).toBe('NetworkOverlapsCluster');
@@ -40,7 +30,7 @@ describe('checkClusterOverlap', () => {
   });
 
   it('uses the host configuration without an API server', async () => {
-    const error = await failure(checkClusterOverlap(config({ subnet: '10.50.0.0/24' }), undefined, { clusterCIDRs: ['10.48.0.0/14'] }));
+    const error = await failureOf(checkClusterOverlap(config({ subnet: '10.50.0.0/24' }), undefined, { clusterCIDRs: ['10.48.0.0/14'] }));
     expect(error.message).toContain('pod CIDR 10.48.0.0/14 (clusterCIDRs in the host configuration)');
   });
 });
@@ -53,13 +43,13 @@ describe('nodeLocalSpec', () => {
   });
 
   it('asks to retry while the node has no pod CIDRs', async () => {
-    const error = await failure(nodeLocalSpec(config({ rangesFrom: 'nodePodCIDRs' }), fakeCluster({ nodePodCIDRs: async () => [] }), 'n3'));
+    const error = await failureOf(nodeLocalSpec(config({ rangesFrom: 'nodePodCIDRs' }), fakeCluster({ nodePodCIDRs: async () => [] }), 'n3'));
     expect(error.cniCode).toBe(11);
     expect(error.message).toContain('node "n3" has no spec.podCIDRs yet');
   });
 
   it('needs the Kubernetes store', async () => {
-    const error = await failure(nodeLocalSpec(config({ rangesFrom: 'nodePodCIDRs' }), undefined, undefined));
+    const error = await failureOf(nodeLocalSpec(config({ rangesFrom: 'nodePodCIDRs' }), undefined, undefined));
     expect(error.cniCode).toBe(7);
   });
 

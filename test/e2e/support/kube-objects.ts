@@ -165,69 +165,6 @@ export function runReconcilerProcess(kubeconfig: string, flags: string[]): Promi
   });
 }
 
-const NAD_CRD = 'network-attachment-definitions.k8s.cni.cncf.io';
-
-/** Returns true when the NetworkAttachmentDefinition CRD is served. */
-export async function hasNadCrd(client: KubeClient): Promise<boolean> {
-  const response = await client.request(
-    'GET',
-    '/apis/k8s.cni.cncf.io/v1/network-attachment-definitions?limit=1',
-    { expect: [404] },
-  );
-  return response.status === 200;
-}
-
-/** Installs the NetworkAttachmentDefinition CRD, as Multus does, and waits until it is served. */
-export async function installNadCrd(client: KubeClient): Promise<void> {
-  const schema = {
-    openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-  };
-  const body = {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: NAD_CRD },
-    spec: {
-      group: 'k8s.cni.cncf.io',
-      scope: 'Namespaced',
-      names: {
-        plural: 'network-attachment-definitions',
-        singular: 'network-attachment-definition',
-        kind: 'NetworkAttachmentDefinition',
-        shortNames: ['net-attach-def'],
-      },
-      versions: [{ name: 'v1', served: true, storage: true, schema }],
-    },
-  };
-  await client.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
-    body,
-    expect: [409],
-  });
-  for (let attempt = 0; attempt < 100 && !(await hasNadCrd(client)); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Creates a NetworkAttachmentDefinition whose configuration is `config`. */
-export async function createNad(
-  client: KubeClient,
-  namespace: string,
-  name: string,
-  config: Record<string, unknown>,
-): Promise<void> {
-  await client.request(
-    'POST',
-    `/apis/k8s.cni.cncf.io/v1/namespaces/${namespace}/network-attachment-definitions`,
-    {
-      body: {
-        apiVersion: 'k8s.cni.cncf.io/v1',
-        kind: 'NetworkAttachmentDefinition',
-        metadata: { name },
-        spec: { config: JSON.stringify(config) },
-      },
-    },
-  );
-}
-
 /** Returns the resourceVersion of every ConfigMap and Lease of a namespace, by kind and name. */
 export async function versionsIn(
   client: KubeClient,

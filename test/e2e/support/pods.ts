@@ -59,6 +59,17 @@ export async function applyNadCrd(client: KubeClient): Promise<void> {
   throw new Error(`CRD ${CRD_NAME} was not established within ${CRD_ESTABLISHED_TIMEOUT_MS} ms`);
 }
 
+/** Returns true when the API server serves NetworkAttachmentDefinitions. */
+export async function hasNadCrd(client: KubeClient): Promise<boolean> {
+  const response = await client.request('GET', '/apis/k8s.cni.cncf.io/v1', { expect: [404] });
+  return response.status !== 404;
+}
+
+/** Applies the NetworkAttachmentDefinition CRD unless the cluster already serves it, as with Multus installed. */
+export async function ensureNadCrd(client: KubeClient): Promise<void> {
+  if (!(await hasNadCrd(client))) await applyNadCrd(client);
+}
+
 function nadPath(namespace: string, name = ''): string {
   const base = `/apis/k8s.cni.cncf.io/v1/namespaces/${namespace}/network-attachment-definitions`;
   return name ? `${base}/${name}` : base;
