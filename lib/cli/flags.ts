@@ -1,6 +1,9 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { InvalidFlagError } from '../errors.js';
 
+/** Exit status for invalid flags, as command-line tools use. */
+export const EXIT_USAGE = 2;
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**

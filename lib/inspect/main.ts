@@ -1,6 +1,7 @@
+import { EXIT_USAGE } from '../cli/flags.js';
 import { InvalidFlagError, toLeaseholdError } from '../errors.js';
 import { KubeClient } from '../kube/client.js';
-import { EXIT_USAGE, reconcilerConnection } from '../reconcile/main.js';
+import { commandConnection } from '../kube/connection.js';
 import { Inventory, collectFromDir, collectFromKube } from './collect.js';
 import { allConsistent, formatText } from './format.js';
 import { type InspectOptions, USAGE, parseInspectFlags } from './options.js';
@@ -11,7 +12,7 @@ async function collect(options: InspectOptions, env: NodeJS.ProcessEnv): Promise
     await collectFromDir(options.storeDir, inventory, options.network);
     return inventory;
   }
-  const client = new KubeClient(reconcilerConnection(options.kubeconfig, env));
+  const client = new KubeClient(commandConnection(options.kubeconfig, env));
   try {
     await collectFromKube(client, options.namespace, inventory);
   } finally {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
-import { CniCode, InvalidConfigError, LeaseholdError } from '../errors.js';
+import { CniCode, InvalidConfigError, InvalidFlagError, LeaseholdError } from '../errors.js';
 
 /** API server address and credentials. */
 export interface KubeConnection {
@@ -107,4 +107,22 @@ export function resolveConnection(kubeconfig: string | undefined, env: NodeJS.Pr
   if (inCluster) return inCluster;
   if (env.KUBECONFIG) return connectionFromKubeconfig(env.KUBECONFIG.split(':')[0] as string, '$KUBECONFIG');
   throw invalid('ipam.store.kubeconfig', 'missing: name a kubeconfig file here or in the host configuration, or run in a pod');
+}
+
+/**
+ * Picks the connection of a command-line tool: --kubeconfig, else the in-cluster service account,
+ * else the first file of $KUBECONFIG.
+ */
+export function commandConnection(
+  kubeconfig: string | undefined,
+  env: NodeJS.ProcessEnv,
+): KubeConnection {
+  if (kubeconfig) return connectionFromKubeconfig(kubeconfig, '--kubeconfig');
+  const inCluster = inClusterConnection(env);
+  if (inCluster) return inCluster;
+  const first = env.KUBECONFIG?.split(':')[0];
+  if (first) return connectionFromKubeconfig(first, '$KUBECONFIG');
+  throw new InvalidFlagError(
+    'missing --kubeconfig: name a kubeconfig file, set KUBECONFIG, or run in a pod with a service account',
+  );
 }

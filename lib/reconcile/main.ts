@@ -4,11 +4,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { InvalidFlagError, toLeaseholdError } from '../errors.js';
 import { KubeClient } from '../kube/client.js';
-import {
-  connectionFromKubeconfig,
-  inClusterConnection,
-  type KubeConnection,
-} from '../kube/connection.js';
+import { EXIT_USAGE } from '../cli/flags.js';
+import { commandConnection } from '../kube/connection.js';
 import { KubeStore } from '../kube/store.js';
 import type { Log } from '../log.js';
 import { type ReconcileOptions, USAGE, parseFlags } from './options.js';
@@ -17,24 +14,6 @@ import { runFailed } from './summary.js';
 
 /** The holder name of the reconciler's shard Leases. */
 export const RECONCILER_HOLDER = 'leasehold-reconciler';
-
-/** Exit status for invalid flags, as command-line tools use. */
-export const EXIT_USAGE = 2;
-
-/** Picks --kubeconfig, else the in-cluster service account, else the first file of $KUBECONFIG. */
-export function reconcilerConnection(
-  kubeconfig: string | undefined,
-  env: NodeJS.ProcessEnv,
-): KubeConnection {
-  if (kubeconfig) return connectionFromKubeconfig(kubeconfig, '--kubeconfig');
-  const inCluster = inClusterConnection(env);
-  if (inCluster) return inCluster;
-  const first = env.KUBECONFIG?.split(':')[0];
-  if (first) return connectionFromKubeconfig(first, '$KUBECONFIG');
-  throw new InvalidFlagError(
-    'missing --kubeconfig: name a kubeconfig file, set KUBECONFIG, or run in a pod with a service account',
-  );
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -60,7 +39,7 @@ function readFlags(argv: string[]): ReconcileOptions | number {
 /** Opens the API client; prints the problem and returns the exit status when that fails. */
 function openClient(options: ReconcileOptions, env: NodeJS.ProcessEnv): KubeClient | number {
   try {
-    return new KubeClient(reconcilerConnection(options.kubeconfig, env));
+    return new KubeClient(commandConnection(options.kubeconfig, env));
   } catch (error) {
     const failure = toLeaseholdError(error);
     process.stderr.write(`leasehold-reconcile: ${failure.message}\n`);

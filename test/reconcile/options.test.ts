@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reconcilerConnection } from '../../lib/reconcile/main.js';
+import { commandConnection } from '../../lib/kube/connection.js';
 import { InvalidFlagError } from '../../lib/errors.js';
 import { parseDuration, parseFlags } from '../../lib/reconcile/options.js';
 
@@ -75,12 +75,12 @@ describe('parseFlags', () => {
     expect(() => parseFlags(['--grace-period'])).toThrow(/--help/));
 });
 
-describe('reconcilerConnection', () => {
+describe('commandConnection', () => {
   it('names --kubeconfig for a missing file', () => {
-    expect(() => reconcilerConnection('/nonexistent/kubeconfig', {})).toThrow(/\/nonexistent\/kubeconfig named by --kubeconfig/);
+    expect(() => commandConnection('/nonexistent/kubeconfig', {})).toThrow(/\/nonexistent\/kubeconfig named by --kubeconfig/);
   });
 
   it('names KUBECONFIG for a missing file', () => {
-    expect(() => reconcilerConnection(undefined, { KUBECONFIG: '/nonexistent/a:/b' })).toThrow(/\/nonexistent\/a named by \$KUBECONFIG/);
+    expect(() => commandConnection(undefined, { KUBECONFIG: '/nonexistent/a:/b' })).toThrow(/\/nonexistent\/a named by \$KUBECONFIG/);
   });
 });
