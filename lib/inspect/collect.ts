@@ -1,33 +1,16 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAddress } from '../ipam/address.js';
-import { type Owner, type ShardData, shardInconsistencies, shardProblem } from '../ipam/shard.js';
+import { type ShardData, shardProblem } from '../ipam/shard.js';
 import type { KubeClient } from '../kube/client.js';
-import { addressAt, forEachShard } from '../reconcile/shards.js';
+import { type ConsistencyReport, addShard, emptyReport } from '../pool/consistency.js';
+import { forEachShard } from '../reconcile/shards.js';
 import { networkSlug } from '../store/names.js';
 
-/** One allocated address and its owner record. */
-export interface Allocated {
-  address: string;
-  owner: Owner;
-}
-
 /** The allocations of one network and what is wrong with its shards. */
-export interface NetworkInventory {
-  network: string;
-  shards: number;
-  allocations: Allocated[];
-  /** Addresses recorded in more than one shard. */
-  duplicates: string[];
-  /** Set bits without an owner record: addresses no DEL releases. */
-  bitsWithoutOwner: string[];
-  /** Owner records whose bit is clear: addresses that could be handed out twice. */
-  ownersWithoutBit: string[];
-  /** Shards that could not be read, each with the reason. */
-  unreadable: string[];
-}
+export type NetworkInventory = ConsistencyReport;
 
-function byAddress(a: Allocated, b: Allocated): number {
+function byAddress(a: { address: string }, b: { address: string }): number {
   const [x, y] = [parseAddress(a.address), parseAddress(b.address)];
   if (!x || !y || x.family !== y.family) return a.address.localeCompare(b.address);
   if (x.value === y.value) return 0;
@@ -42,7 +25,7 @@ export class Inventory {
   private entry(network: string): NetworkInventory {
     let found = this.networks.get(network);
     if (!found) {
-      found = { network, shards: 0, allocations: [], duplicates: [], bitsWithoutOwner: [], ownersWithoutBit: [], unreadable: [] };
+      found = emptyReport(network);
       this.networks.set(network, found);
       this.seen.set(network, new Set());
     }
@@ -52,21 +35,12 @@ export class Inventory {
   /** Adds one shard; `problem` is the reason its content could not be read. */
   add(network: string, shard: string, data: ShardData | undefined, problem?: string): void {
     const entry = this.entry(network);
-    entry.shards++;
-    if (!data || problem) {
-      entry.unreadable.push(`${shard}: ${problem ?? 'unreadable'}`);
+    if (data && !problem) {
+      addShard(entry, this.seen.get(network) as Set<string>, shard, data);
       return;
     }
-    const { bitsWithoutOwner, ownersWithoutBit } = shardInconsistencies(data);
-    entry.bitsWithoutOwner.push(...bitsWithoutOwner.map((offset) => addressAt(data, offset)));
-    entry.ownersWithoutBit.push(...ownersWithoutBit.map((offset) => addressAt(data, offset)));
-    const seen = this.seen.get(network) as Set<string>;
-    for (const [offset, owner] of Object.entries(data.owners)) {
-      const address = addressAt(data, Number(offset));
-      if (seen.has(address)) entry.duplicates.push(address);
-      seen.add(address);
-      entry.allocations.push({ address, owner });
-    }
+    entry.shards++;
+    entry.unreadable.push(`${shard}: ${problem ?? 'unreadable'}`);
   }
 
   /** Returns the networks by name, each with its allocations in address order. */

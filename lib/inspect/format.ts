@@ -1,11 +1,10 @@
 import type { Owner } from '../ipam/shard.js';
+import { isConsistent } from '../pool/consistency.js';
 import type { NetworkInventory } from './collect.js';
 
 /** Returns true when no network has duplicates, mismatched bits and owners, or unreadable shards. */
 export function allConsistent(networks: NetworkInventory[]): boolean {
-  return networks.every(
-    (entry) => entry.duplicates.length + entry.bitsWithoutOwner.length + entry.ownersWithoutBit.length + entry.unreadable.length === 0,
-  );
+  return networks.every(isConsistent);
 }
 
 function notes(owner: Owner): string {

@@ -38,33 +38,42 @@ async function readOrUnreadable(store: ShardStore, network: string, key: string)
   }
 }
 
+/** Returns a report of a network with no shard checked yet. */
+export function emptyReport(network: string): ConsistencyReport {
+  return { network, shards: 0, allocations: [], duplicates: [], bitsWithoutOwner: [], ownersWithoutBit: [], unreadable: [] };
+}
+
+/**
+ * Adds one shard's allocations and mismatches to the report. `seen` contains the addresses found
+ * in the shards added before, so an address recorded twice is reported.
+ */
+export function addShard(report: ConsistencyReport, seen: Set<string>, key: string, data: ShardData): void {
+  report.shards++;
+  const place = placeFromShard(data);
+  if (!place) {
+    report.unreadable.push(key);
+    return;
+  }
+  const addressAt = (offset: number): string => formatAddress(place.family, blockFirst(place) + BigInt(offset));
+  const { bitsWithoutOwner, ownersWithoutBit } = shardInconsistencies(data);
+  report.bitsWithoutOwner.push(...bitsWithoutOwner.map(addressAt));
+  report.ownersWithoutBit.push(...ownersWithoutBit.map(addressAt));
+  for (const [offset, owner] of Object.entries(data.owners)) {
+    const address = addressAt(Number(offset));
+    if (seen.has(address)) report.duplicates.push(address);
+    seen.add(address);
+    report.allocations.push({ address, shard: key, owner });
+  }
+}
+
 /** Reads every shard of a network and checks that bitmaps, owners and addresses agree. */
 export async function checkConsistency(store: ShardStore, network: string): Promise<ConsistencyReport> {
-  const report: ConsistencyReport = { network, shards: 0, allocations: [], duplicates: [], bitsWithoutOwner: [], ownersWithoutBit: [], unreadable: [] };
-  const seen = new Map<string, string>();
+  const report = emptyReport(network);
+  const seen = new Set<string>();
   for (const key of await store.listShards(network)) {
     const shard = await readOrUnreadable(store, network, key);
-    if (shard === 'damaged') {
-      report.unreadable.push(key);
-      continue;
-    }
-    if (!shard) continue;
-    report.shards++;
-    const place = placeFromShard(shard.data);
-    if (!place) {
-      report.unreadable.push(key);
-      continue;
-    }
-    const addressAt = (offset: number): string => formatAddress(place.family, blockFirst(place) + BigInt(offset));
-    const { bitsWithoutOwner, ownersWithoutBit } = shardInconsistencies(shard.data);
-    report.bitsWithoutOwner.push(...bitsWithoutOwner.map(addressAt));
-    report.ownersWithoutBit.push(...ownersWithoutBit.map(addressAt));
-    for (const [offset, owner] of Object.entries(shard.data.owners)) {
-      const address = addressAt(Number(offset));
-      if (seen.has(address)) report.duplicates.push(address);
-      seen.set(address, key);
-      report.allocations.push({ address, shard: key, owner });
-    }
+    if (shard === 'damaged') report.unreadable.push(key);
+    else if (shard) addShard(report, seen, key, shard.data);
   }
   return report;
 }
