@@ -44,7 +44,7 @@ export class PluginWorld extends World {
     return this.kube ? `${network}-${this.kube.suffix}` : network;
   }
 
-  /** The name of a simulated node in the API server: unique per scenario, as Node objects are cluster-wide. */
+  /** Returns a simulated node's name in the API server, unique per scenario because Node objects are cluster-wide. */
   nodeName(node = this.node): string {
     return this.kube ? `${node}-${this.kube.suffix}` : node;
   }

@@ -12,7 +12,7 @@ import { readCached, writeCached } from './local-cache.js';
  */
 export const CLUSTER_CACHE_SECONDS = 600;
 
-/** Time limit for recording an Event, so that a slow API server does not hold up the failed ADD's answer. */
+/** Time limit for recording an Event, so that a slow API server does not delay the failed ADD's result. */
 const EVENT_TIMEOUT_MS = 2_000;
 
 interface Cached<T> {

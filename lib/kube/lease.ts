@@ -69,7 +69,7 @@ export function trustedDurationMs(lease: Lease, fallbackSeconds = LEASE_DURATION
   return Math.min(seconds, MAX_LEASE_DURATION_SECONDS) * 1000;
 }
 
-/** Returns true when nobody holds the Lease: no holder, or no renewal within its duration. */
+/** Returns true when the Lease is free: it has no holder, or no renewal within its duration. */
 export function isExpired(lease: Lease, now: number): boolean {
   const renewed = Date.parse(lease.spec.renewTime ?? lease.spec.acquireTime ?? '');
   const duration = trustedDurationMs(lease);

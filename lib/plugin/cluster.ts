@@ -73,9 +73,9 @@ export async function nodeLocalSpec(config: PluginConfig, cluster: ClusterApi | 
 }
 
 /**
- * Returns the key that ties an address to a StatefulSet pod (`namespace/name`), or undefined when the
- * network does not opt in, the pod is not controlled by a StatefulSet, or the pod of that name has
- * another UID than the runtime passed.
+ * Returns the key that ties an address to a StatefulSet pod: `namespace/name`. Returns undefined
+ * when the network does not opt in, no StatefulSet controls the pod, or the pod's UID differs
+ * from the one the runtime passed.
  */
 export async function stickyKey(config: PluginConfig, cluster: ClusterApi | undefined, attachment: Attachment): Promise<string | undefined> {
   if (!config.stickyStatefulSets) return undefined;
@@ -85,7 +85,8 @@ export async function stickyKey(config: PluginConfig, cluster: ClusterApi | unde
   const { podNamespace, podName } = attachment;
   if (!podNamespace || !podName) return undefined;
   const pod = await cluster.pod(podNamespace, podName);
-  // A runtime still setting up a deleted pod sees its successor under the name; the kept address is the successor's.
+  // A runtime still setting up a deleted pod finds its successor under the name, and the kept
+  // address belongs to that successor.
   if (attachment.podUid && pod?.uid && pod.uid !== attachment.podUid) return undefined;
   return pod?.statefulSet ? `${podNamespace}/${podName}` : undefined;
 }

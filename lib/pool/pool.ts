@@ -225,7 +225,7 @@ export class Pool {
       if (attachment[key]) owner[key] = attachment[key];
     }
     const missing = this.spec.rangeSets.some((_, setIndex) => !existing.some((allocation) => allocation.setIndex === setIndex));
-    const kept = attachment.sticky && missing ? await this.keptFor(attachment) : [];
+    const keptAllocations = attachment.sticky && missing ? await this.keptFor(attachment) : [];
     const session = new ReservationSession(this, owner, hintKeys);
     const result: Allocation[] = [];
     // Sets with a requested address go first: the request that can fail on a taken address then
@@ -244,7 +244,7 @@ export class Pool {
         }
         // TODO: a requested address wins over the kept one, which then stays kept, unused, until the
         // StatefulSet loses the pod's ordinal.
-        const keep = request ? undefined : kept.find((allocation) => allocation.setIndex === setIndex);
+        const keep = request ? undefined : keptAllocations.find((allocation) => allocation.setIndex === setIndex);
         const takenOver = keep ? await session.takeOver(keep) : undefined;
         const allocation =
           takenOver ??

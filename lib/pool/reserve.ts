@@ -135,19 +135,19 @@ export class ReservationSession {
    * address is no longer kept for the pod (freed or taken since it was found), or when another
    * container of the same pod UID still owns it.
    */
-  async takeOver(kept: Allocation): Promise<Allocation | undefined> {
-    const range = kept.range as AddressRange;
-    const place = placeOf(range, kept.address);
-    const offset = Number(kept.address - blockFirst(place));
-    const previous = await this.pool.updateShard(kept.shardKey, place, (shard) => {
+  async takeOver(keptAllocation: Allocation): Promise<Allocation | undefined> {
+    const range = keptAllocation.range as AddressRange;
+    const place = placeOf(range, keptAllocation.address);
+    const offset = Number(keptAllocation.address - blockFirst(place));
+    const previous = await this.pool.updateShard(keptAllocation.shardKey, place, (shard) => {
       const holder = shard.owners[String(offset)];
       if (!holder || holder.sticky !== this.owner.sticky || holder.ifName !== this.owner.ifName) return undefined;
       // The address passes only to a later pod of the name. Two live containers of one pod (racing
       // ADDs) would otherwise both be handed it, while the store records only the last.
       if (isLiveSibling(holder, this.owner)) return undefined;
       return { data: withReservation(shard, offset, this.owner), value: holder };
-    }, () => this.noteShard(kept.shardKey));
-    return previous ? this.record(kept.setIndex, range, place, kept.shardKey, offset, previous) : undefined;
+    }, () => this.noteShard(keptAllocation.shardKey));
+    return previous ? this.record(keptAllocation.setIndex, range, place, keptAllocation.shardKey, offset, previous) : undefined;
   }
 
   private record(setIndex: number, range: AddressRange, place: ShardPlace, key: string, offset: number, previous?: Owner): Allocation {

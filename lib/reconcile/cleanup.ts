@@ -36,7 +36,7 @@ export function deleteEmptyShard(
 }
 
 /**
- * Deletes the shard Leases nobody holds: no holder, or not renewed within their duration. A
+ * Deletes the free shard Leases: no holder, or not renewed within their duration. A
  * Lease renewed after the LIST has a new resourceVersion and is kept. Returns the names
  * removed, or the names that would be removed when `dryRun` is set.
  */

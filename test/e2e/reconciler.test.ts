@@ -429,15 +429,18 @@ describe('reconciler clean-up and reports', () => {
   it('reports networks no NAD uses', async () => {
     const scene = new Scene('nads', '10.60.9.10', '10.60.9.20');
     await scene.setUp();
+
     const used = `${scene.network}-used`;
     const unused = `${scene.network}-unused`;
     const pooled = `${scene.network}-pool`;
     const inspector = scene.inspector();
+
     const owner: Owner = {
       containerId: 'no-pod',
       ifName: 'eth0',
       allocatedAt: new Date().toISOString(),
     };
+
     for (const [index, network] of [used, unused, pooled].entries()) {
       const place = {
         family: 4 as const,
@@ -452,6 +455,7 @@ describe('reconciler clean-up and reports', () => {
         undefined,
       );
     }
+
     if (!(await hasNadCrd(cluster.client))) {
       expect(await scene.reconcile()).toMatchObject({
         networkAttachmentDefinitions: false,
@@ -460,6 +464,7 @@ describe('reconciler clean-up and reports', () => {
       });
       await applyNadCrd(cluster.client);
     }
+
     await createNad(cluster.client, scene.pods, 'by-name', {
       cniVersion: '1.0.0',
       name: used,
@@ -471,11 +476,13 @@ describe('reconciler clean-up and reports', () => {
       name: 'other',
       plugins: [{ type: 'bridge', ipam: { type: 'leasehold', network_name: pooled } }],
     });
+
     expect(await scene.reconcile()).toMatchObject({
       networkAttachmentDefinitions: true,
       unreferencedNetworks: [unused],
       errors: 0,
     });
+
     for (const network of [used, unused, pooled]) {
       expect(isConsistent(await checkConsistency(inspector, network))).toBe(true);
     }

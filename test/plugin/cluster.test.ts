@@ -36,7 +36,7 @@ describe('checkClusterOverlap', () => {
 });
 
 describe('nodeLocalSpec', () => {
-  it('makes one range set per pod CIDR of the node, under a name that carries them', async () => {
+  it('makes one set per pod CIDR', async () => {
     const spec = await nodeLocalSpec(config({ rangesFrom: 'nodePodCIDRs' }), fakeCluster(), 'n3');
     expect(spec.name).toBe('pods@10.244.3.0/24,fd00:10:244:3::/64');
     expect(spec.rangeSets.map((set) => set.map((range) => range.family))).toEqual([[4], [6]]);

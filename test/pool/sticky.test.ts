@@ -66,13 +66,13 @@ describe('addresses kept for StatefulSet pods', () => {
 
   it('keeps one address per interface', async () => {
     const store = new MemoryStore();
-    const one = await poolOn(store, 'n').allocate(pod('c1', 'u1', 'net1'), []);
-    const two = await poolOn(store, 'n').allocate(pod('c1', 'u1', 'net2'), []);
-    expect(text(one)).not.toEqual(text(two));
+    const onNet1 = await poolOn(store, 'n').allocate(pod('c1', 'u1', 'net1'), []);
+    const onNet2 = await poolOn(store, 'n').allocate(pod('c1', 'u1', 'net2'), []);
+    expect(text(onNet1)).not.toEqual(text(onNet2));
     await poolOn(store, 'n').release(pod('c1', 'u1', 'net1'));
     await poolOn(store, 'n').release(pod('c1', 'u1', 'net2'));
-    expect(text(await poolOn(store, 'n').allocate(pod('c2', 'u2', 'net2'), []))).toEqual(text(two));
-    expect(text(await poolOn(store, 'n').allocate(pod('c2', 'u2', 'net1'), []))).toEqual(text(one));
+    expect(text(await poolOn(store, 'n').allocate(pod('c2', 'u2', 'net2'), []))).toEqual(text(onNet2));
+    expect(text(await poolOn(store, 'n').allocate(pod('c2', 'u2', 'net1'), []))).toEqual(text(onNet1));
   });
 
   it('restores the kept address on a failed ADD', async () => {

@@ -225,7 +225,7 @@ const MANIFEST_PATHS: Record<string, string> = {
 
 /**
  * Creates the objects of manifest files with the namespace replaced by `namespace` and
- * cluster-wide names suffixed, so one cluster holds several copies.
+ * cluster-wide names suffixed, so one cluster can contain several copies.
  */
 export async function applyManifests(
   client: KubeClient,
