@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { type Server, createServer } from 'node:net';
@@ -33,23 +33,45 @@ function tryListen(name: string): Promise<Server | undefined> {
  * read the key cannot guess a lock's name and hold it to block the plugin.
  */
 export async function lockNamer(dir: string): Promise<(...parts: string[]) => string> {
+  const key = await readOrCreateKey(dir);
+  return (...parts) =>
+    `leasehold-${createHash('sha256').update(key).update(parts.join('\n')).digest('hex').slice(0, 40)}`;
+}
+
+/**
+ * Reads the lock key, creating it when absent. The key is written to a private file and linked
+ * into place, so a racing process never reads a partial key. A partial key would give that
+ * process different lock names, and it would write without holding the lock.
+ */
+async function readOrCreateKey(dir: string): Promise<Buffer> {
   const path = join(dir, '.lock-key');
   await mkdir(dir, { recursive: true });
-  let key: Buffer;
+  const existing = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (existing) return existing;
+  const draft = join(dir, `.lock-key.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(
+    draft,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+    0o600,
+  );
   try {
-    key = await readFile(path);
-  } catch {
-    try {
-      const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      key = randomBytes(32);
-      await handle.writeFile(key);
-      await handle.close();
-    } catch {
-      // Another process created it first.
-      key = await readFile(path);
-    }
+    await handle.writeFile(randomBytes(32));
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
-  return (...parts) => `leasehold-${createHash('sha256').update(key).update(parts.join('\n')).digest('hex').slice(0, 40)}`;
+  try {
+    // link() fails when the key exists, because another process created it first. That key is used.
+    await link(draft, path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  } finally {
+    await unlink(draft).catch(() => undefined);
+  }
+  return readFile(path);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -65,7 +87,10 @@ function sleep(ms: number): Promise<void> {
  * NOTE: abstract socket names are scoped to a network namespace. Every process sharing a store
  * directory must run in the same one, as runtimes run CNI plugins (in the host namespace).
  */
-export async function acquireSocketLock(name: string, timeoutMs: number): Promise<() => Promise<void>> {
+export async function acquireSocketLock(
+  name: string,
+  timeoutMs: number,
+): Promise<() => Promise<void>> {
   const deadline = Date.now() + (timeoutMs === 0 ? BRIEF_WAIT_MS : timeoutMs);
   let delay = FIRST_RETRY_DELAY_MS;
   for (;;) {
@@ -73,7 +98,9 @@ export async function acquireSocketLock(name: string, timeoutMs: number): Promis
     try {
       server = await tryListen(name);
     } catch (error) {
-      throw new StoreUnavailableError(`failed to take lock ${name}: ${(error as Error).message}`, { cause: error });
+      throw new StoreUnavailableError(`failed to take lock ${name}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     if (server) {
       const held = server;
