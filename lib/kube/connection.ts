@@ -90,7 +90,7 @@ export function inClusterConnection(env: NodeJS.ProcessEnv): KubeConnection | un
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;
   if (!host || !port) return undefined;
-  const source = 'in-cluster service account';
+  const source = 'the in-cluster service account';
   return {
     server: new URL(`https://${host.includes(':') ? `[${host}]` : host}:${port}`),
     ca: readBytes(`${SERVICE_ACCOUNT_DIR}/ca.crt`, source),

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newShard, shardKey, withReservation, type Owner } from '../../lib/ipam/shard.js';
+import { connectionFromKubeconfig } from '../../lib/kube/connection.js';
 import { KubeStore } from '../../lib/kube/store.js';
 import { silentLog } from '../../lib/log.js';
 import { checkConsistency, isConsistent } from '../../lib/pool/consistency.js';
@@ -26,9 +27,11 @@ import {
   deletePod,
   runReconcilerProcess,
   serviceAccountKubeconfig,
+  serviceAccountToken,
   setPodPhase,
   versionsIn,
 } from './support/kube-objects.js';
+import { runReconcilerInPod } from './support/in-pod.js';
 import { addressesOf, runPluginProcess } from './support/plugin-process.js';
 import { applyNadCrd, createNad, hasNadCrd } from './support/pods.js';
 import { requireSystem } from './support/system.js';
@@ -59,6 +62,15 @@ function sleep(ms: number): Promise<void> {
  * One test's world: its own store namespace (the reconciler walks every shard there), its own
  * pod namespace, a Ready node and a network whose range runs from rangeStart to rangeEnd.
  */
+/** The reconciler's RBAC manifests, by the kind in their file names. */
+const RECONCILER_MANIFESTS = [
+  'serviceaccount',
+  'role',
+  'rolebinding',
+  'clusterrole',
+  'clusterrolebinding',
+];
+
 class Scene {
   readonly store: string;
   readonly pods: string;
@@ -493,13 +505,7 @@ describe('reconciler RBAC', () => {
   it('needs nothing beyond its manifests', async () => {
     const scene = new Scene('rbac', '10.60.10.10', '10.60.10.20');
     await scene.setUp();
-    const files = [
-      'serviceaccount',
-      'role',
-      'rolebinding',
-      'clusterrole',
-      'clusterrolebinding',
-    ].map((kind) => `manifests/reconciler-${kind}.yaml`);
+    const files = RECONCILER_MANIFESTS.map((kind) => `manifests/reconciler-${kind}.yaml`);
     await applyManifests(cluster.client, files, scene.store, RUN);
     const kubeconfig = join(root, 'reconciler.kubeconfig');
     await serviceAccountKubeconfig(
@@ -519,6 +525,33 @@ describe('reconciler RBAC', () => {
     for (const exit of runs)
       expect(exit.lines.filter((line) => line.level === 50 || line.level === 40)).toEqual([]);
     expect(runs.map((exit) => exit.code)).toEqual([0, 0, 0]);
+    expect(runs[0]?.summary).toMatchObject({ marked: 1, errors: 0 });
+    expect(runs[1]?.summary).toMatchObject({ freed: 1, errors: 0 });
+    expect([...(await scene.owners()).keys()]).toEqual(['kept']);
+  });
+
+  it('runs as its CronJob in a pod', async () => {
+    const scene = new Scene('inpod', '10.60.11.10', '10.60.11.20');
+    await scene.setUp();
+    const files = RECONCILER_MANIFESTS.map((kind) => `manifests/reconciler-${kind}.yaml`);
+    // Cluster-scoped names take their own suffix, so this binding is not the previous test's.
+    await applyManifests(cluster.client, files, scene.store, `${RUN}-pod`);
+    const admin = connectionFromKubeconfig(cluster.kubeconfig);
+    const account = {
+      token: await serviceAccountToken(cluster.client, scene.store, 'leasehold-reconciler'),
+      ca: admin.ca as Buffer,
+      namespace: scene.store,
+    };
+    await scene.startPod('kept');
+    await scene.startPod('gone');
+    await deletePod(cluster.client, scene.pods, 'gone');
+    const flagValues = { '--namespace': scene.store, '--min-age': '0s', '--grace-period': '0s' };
+
+    const runs = [];
+    for (let run = 0; run < 2; run++)
+      runs.push(await runReconcilerInPod(admin.server, account, flagValues));
+    expect(runs.map((exit) => exit.stderr)).toEqual(['', '']);
+    expect(runs.map((exit) => exit.code)).toEqual([0, 0]);
     expect(runs[0]?.summary).toMatchObject({ marked: 1, errors: 0 });
     expect(runs[1]?.summary).toMatchObject({ freed: 1, errors: 0 });
     expect([...(await scene.owners()).keys()]).toEqual(['kept']);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { load } from 'js-yaml';
@@ -74,7 +74,12 @@ export async function deletePod(
 }
 
 /** Creates a Node (idempotent) with the given pod CIDRs and sets its Ready condition. */
-export async function createNode(client: KubeClient, name: string, ready: boolean, podCIDRs: string[] = []): Promise<void> {
+export async function createNode(
+  client: KubeClient,
+  name: string,
+  ready: boolean,
+  podCIDRs: string[] = [],
+): Promise<void> {
   const spec = podCIDRs.length > 0 ? { podCIDR: podCIDRs[0], podCIDRs } : {};
   await client.request('POST', '/api/v1/nodes', {
     body: { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec },
@@ -142,10 +147,15 @@ export interface ReconcilerExit {
 
 /** Runs the built reconciler once with the given flags. */
 export function runReconcilerProcess(kubeconfig: string, flags: string[]): Promise<ReconcilerExit> {
+  const child = spawn(RECONCILER_BINARY, ['--kubeconfig', kubeconfig, '--once', ...flags], {
+    env: { PATH: process.env.PATH },
+  });
+  return reconcilerExit(child);
+}
+
+/** Collects a reconciler process's JSON log lines, run summary and exit status. */
+export function reconcilerExit(child: ChildProcessWithoutNullStreams): Promise<ReconcilerExit> {
   return new Promise((done) => {
-    const child = spawn(RECONCILER_BINARY, ['--kubeconfig', kubeconfig, '--once', ...flags], {
-      env: { PATH: process.env.PATH },
-    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -246,14 +256,12 @@ export async function applyManifests(
   }
 }
 
-/** Writes a kubeconfig that authenticates as a ServiceAccount with a token from the TokenRequest API. */
-export async function serviceAccountKubeconfig(
+/** Requests a token for a ServiceAccount from the TokenRequest API. */
+export async function serviceAccountToken(
   client: KubeClient,
-  adminKubeconfig: string,
   namespace: string,
   account: string,
-  path: string,
-): Promise<void> {
+): Promise<string> {
   const response = await client.request<{ status: { token: string } }>(
     'POST',
     `/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`,
@@ -265,9 +273,21 @@ export async function serviceAccountKubeconfig(
       },
     },
   );
+  return response.body.status.token;
+}
+
+/** Writes a kubeconfig that authenticates as a ServiceAccount with a token from the TokenRequest API. */
+export async function serviceAccountKubeconfig(
+  client: KubeClient,
+  adminKubeconfig: string,
+  namespace: string,
+  account: string,
+  path: string,
+): Promise<void> {
+  const token = await serviceAccountToken(client, namespace, account);
   const config = load(readFileSync(adminKubeconfig, 'utf8')) as {
     users: Array<{ name: string; user: Record<string, unknown> }>;
   };
-  for (const entry of config.users) entry.user = { token: response.body.status.token };
+  for (const entry of config.users) entry.user = { token };
   writeFileSync(path, JSON.stringify(config));
 }
