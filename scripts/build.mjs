@@ -1,4 +1,4 @@
-// Bundles the plugin, the reconciler and the inspect command into one executable file each, with no node_modules needed.
+// Bundles the plugin, the reconciler, the inspect command and the installer into one executable file each, with no node_modules needed.
 import { build } from 'esbuild';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 
@@ -6,6 +6,7 @@ const bundles = [
   { entry: 'cmd/leasehold.ts', outfile: 'dist/bin/leasehold' },
   { entry: 'cmd/reconcile.ts', outfile: 'dist/bin/leasehold-reconcile' },
   { entry: 'cmd/inspect.ts', outfile: 'dist/bin/leasehold-inspect' },
+  { entry: 'cmd/install.ts', outfile: 'dist/bin/leasehold-install' },
 ];
 await mkdir('dist/bin', { recursive: true });
 for (const { entry, outfile } of bundles) {

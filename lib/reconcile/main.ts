@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { InvalidFlagError, toLeaseholdError } from '../errors.js';
 import { KubeClient } from '../kube/client.js';
 import { EXIT_USAGE } from '../cli/flags.js';
+import { sleep } from '../cli/sleep.js';
 import { commandConnection } from '../kube/connection.js';
 import { KubeStore } from '../kube/store.js';
 import type { Log } from '../log.js';
@@ -14,16 +15,6 @@ import { runFailed } from './summary.js';
 
 /** The holder name of the reconciler's shard Leases. */
 export const RECONCILER_HOLDER = 'leasehold-reconciler';
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 
 /** Parses the flags; prints the problem and returns the exit status when they are invalid. */
 function readFlags(argv: string[]): ReconcileOptions | number {

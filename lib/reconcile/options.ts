@@ -1,4 +1,4 @@
-import { parseFlagValues } from '../cli/flags.js';
+import { durationFlag, namespaceFlag, parseFlagValues } from '../cli/flags.js';
 import { InvalidFlagError } from '../errors.js';
 import { DEFAULT_NAMESPACE } from '../kube/store.js';
 
@@ -33,38 +33,10 @@ holds, and reports networks no NetworkAttachmentDefinition uses.
 DUR is a whole number with a unit, or several: 500ms, 30s, 10m, 1h, 1h30m.
 `;
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** Parses a duration such as `30s`, `10m` or `1h30m` into milliseconds; undefined when invalid. */
-export function parseDuration(text: string): number | undefined {
-  if (!/^(\d+(ms|s|m|h))+$/.test(text)) return undefined;
-  let total = 0;
-  for (const [, amount, unit] of text.matchAll(/(\d+)(ms|s|m|h)/g)) {
-    total += Number(amount) * (UNIT_MS[unit as string] as number);
-  }
-  return Number.isSafeInteger(total) ? total : undefined;
-}
-
-function duration(flag: string, value: string, allowZero: boolean): number {
-  const ms = parseDuration(value);
-  if (ms === undefined)
-    throw new InvalidFlagError(
-      `invalid value "${value}" for --${flag}: give a whole number with a unit, such as 30s, 10m or 1h`,
-    );
-  if (!allowZero && ms === 0)
-    throw new InvalidFlagError(`invalid value "${value}" for --${flag}: it must be longer than 0s`);
-  return ms;
-}
-
 /** Parses the reconciler's flags; throws InvalidFlagError naming the flag, the value and the fix. */
 export function parseFlags(argv: string[]): ReconcileOptions {
   const values = parseFlagValues(argv, FLAGS);
-  const namespace = values.namespace ?? DEFAULT_NAMESPACE;
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
-    throw new InvalidFlagError(
-      `invalid value "${namespace}" for --namespace: give a namespace name (lowercase letters, digits and dashes, at most 63)`,
-    );
-  }
+  const namespace = namespaceFlag(values.namespace ?? DEFAULT_NAMESPACE);
   if (values.kubeconfig === '')
     throw new InvalidFlagError(
       'invalid value "" for --kubeconfig: give the path of a kubeconfig file',
@@ -74,9 +46,9 @@ export function parseFlags(argv: string[]): ReconcileOptions {
     namespace,
     once: values.once ?? false,
     dryRun: values['dry-run'] ?? false,
-    gracePeriodMs: duration('grace-period', values['grace-period'] ?? DEFAULTS.gracePeriod, true),
-    minAgeMs: duration('min-age', values['min-age'] ?? DEFAULTS.minAge, true),
-    intervalMs: duration('interval', values.interval ?? DEFAULTS.interval, false),
+    gracePeriodMs: durationFlag('grace-period', values['grace-period'] ?? DEFAULTS.gracePeriod, true),
+    minAgeMs: durationFlag('min-age', values['min-age'] ?? DEFAULTS.minAge, true),
+    intervalMs: durationFlag('interval', values.interval ?? DEFAULTS.interval, false),
     help: values.help ?? false,
   };
 }

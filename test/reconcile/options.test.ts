@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { commandConnection } from '../../lib/kube/connection.js';
 import { InvalidFlagError } from '../../lib/errors.js';
-import { parseDuration, parseFlags } from '../../lib/reconcile/options.js';
+import { parseDuration } from '../../lib/cli/flags.js';
+import { parseFlags } from '../../lib/reconcile/options.js';
 
 describe('parseDuration', () => {
   const table: Array<[string, number | undefined]> = [

@@ -8,6 +8,8 @@ export interface PluginCall {
   netconf: Record<string, unknown>;
   hostConfig: string;
   env?: Record<string, string>;
+  /** The executable to run; the built plugin by default. */
+  binary?: string;
 }
 
 export interface PluginExit {
@@ -21,7 +23,7 @@ export interface PluginExit {
 /** Spawns the built plugin; `killAfterMs` sends SIGKILL at that moment if it is still running. */
 export function runPluginProcess(call: PluginCall, killAfterMs?: number): Promise<PluginExit> {
   return new Promise((resolve) => {
-    const child = spawn(PLUGIN_BINARY, [], {
+    const child = spawn(call.binary ?? PLUGIN_BINARY, [], {
       env: {
         PATH: process.env.PATH,
         LEASEHOLD_CONFIG_FILE: call.hostConfig,

@@ -1,0 +1,176 @@
+import { constants, readFileSync } from 'node:fs';
+import {
+  chmod,
+  copyFile,
+  mkdir,
+  open,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import type { KubernetesInstall } from './options.js';
+
+/** Directory beside the plugin's entry point that contains the bundle and the Node.js runtime. */
+export const SUPPORT_DIR = 'leasehold.d';
+
+/**
+ * Returns the plugin's entry point: a shell script that runs the bundle with the runtime
+ * installed beside it, so the host needs no Node.js of its own. Runtimes call plugins by their
+ * full path, which gives the script its directory.
+ */
+export function entryPointScript(): string {
+  return `#!/bin/sh
+# Leasehold CNI IPAM plugin, written by leasehold-install. It runs the plugin with the Node.js
+# runtime installed beside it.
+exec "\${0%/*}/${SUPPORT_DIR}/node" --use-openssl-ca "\${0%/*}/${SUPPORT_DIR}/leasehold.cjs" "$@"
+`;
+}
+
+/** ServiceAccount credentials as the kubelet mounts them. */
+export interface ServiceAccountCredentials {
+  token: string;
+  ca: Buffer;
+}
+
+/** Returns a kubeconfig, as JSON, that authenticates with a ServiceAccount token. */
+export function renderKubeconfig(server: string, credentials: ServiceAccountCredentials): string {
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': 'leasehold',
+    clusters: [
+      {
+        name: 'leasehold',
+        cluster: { server, 'certificate-authority-data': credentials.ca.toString('base64') },
+      },
+    ],
+    users: [{ name: 'leasehold', user: { token: credentials.token } }],
+    contexts: [{ name: 'leasehold', context: { cluster: 'leasehold', user: 'leasehold' } }],
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** Returns the host configuration for the Kubernetes store, naming the kubeconfig by its host path. */
+export function renderHostConfig(kubernetes: KubernetesInstall, hostKubeconfig: string): string {
+  const config: Record<string, unknown> = {
+    store: { type: 'kubernetes', kubeconfig: hostKubeconfig, namespace: kubernetes.namespace },
+    nodeName: kubernetes.nodeName,
+  };
+  if (kubernetes.serviceCIDRs.length > 0) config.serviceCIDRs = kubernetes.serviceCIDRs;
+  if (kubernetes.clusterCIDRs.length > 0) config.clusterCIDRs = kubernetes.clusterCIDRs;
+  if (kubernetes.stateDir) config.stateDir = kubernetes.stateDir;
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** Reads the mounted token and CA. The kubelet replaces them in place when it rotates the token. */
+export async function readServiceAccount(dir: string): Promise<ServiceAccountCredentials> {
+  const token = (await readFile(join(dir, 'token'), 'utf8')).trim();
+  const ca = await readFile(join(dir, 'ca.crt'));
+  return { token, ca };
+}
+
+/** Reads the namespace file of a mounted ServiceAccount; undefined when there is none. */
+export function readPodNamespace(dir: string): string | undefined {
+  try {
+    return readFileSync(join(dir, 'namespace'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function sameContent(path: string, content: Buffer): Promise<boolean> {
+  try {
+    return (await readFile(path)).equals(content);
+  } catch {
+    return false;
+  }
+}
+
+const COMPARE_CHUNK_BYTES = 1 << 20;
+
+/** Compares two files through two fixed buffers, so a large executable costs little memory. */
+async function sameFile(source: string, target: string): Promise<boolean> {
+  const [from, to] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
+  if (!to || from.size !== to.size) return false;
+  const [left, right] = await Promise.all([open(source, 'r'), open(target, 'r')]);
+  try {
+    const a = Buffer.alloc(COMPARE_CHUNK_BYTES);
+    const b = Buffer.alloc(COMPARE_CHUNK_BYTES);
+    for (let offset = 0; offset < from.size; offset += COMPARE_CHUNK_BYTES) {
+      const length = Math.min(COMPARE_CHUNK_BYTES, from.size - offset);
+      await Promise.all([left.read(a, 0, length, offset), right.read(b, 0, length, offset)]);
+      if (!a.subarray(0, length).equals(b.subarray(0, length))) return false;
+    }
+    return true;
+  } finally {
+    await Promise.all([left.close(), right.close()]);
+  }
+}
+
+/** Returns a temporary path beside `path`, on the same file system, so a rename can replace it. */
+function temporaryBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Flushes a temporary file and renames it over `path`; removes it when that fails. */
+async function commit(temporary: string, path: string, mode: number): Promise<void> {
+  try {
+    const handle = await open(temporary, constants.O_RDONLY);
+    try {
+      await handle.chmod(mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Copies `source` to `path` unless it already has the same content, and returns whether it
+ * copied. Like replaceFile, a CNI call reads the old file or the new one.
+ */
+export async function replaceWithCopy(
+  source: string,
+  path: string,
+  mode: number,
+): Promise<boolean> {
+  if (await sameFile(source, path)) {
+    await chmod(path, mode);
+    return false;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = temporaryBeside(path);
+  await copyFile(source, temporary, constants.COPYFILE_EXCL);
+  await commit(temporary, path, mode);
+  return true;
+}
+
+/**
+ * Writes `content` to `path` unless the file already has it, and returns whether it wrote. The
+ * content goes to a temporary file in the same directory that is renamed over the target, so a
+ * CNI call running at that moment reads the old file or the new one, never a part.
+ */
+export async function replaceFile(
+  path: string,
+  content: Buffer | string,
+  mode: number,
+): Promise<boolean> {
+  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+  if (await sameContent(path, bytes)) {
+    await chmod(path, mode);
+    return false;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = temporaryBeside(path);
+  await writeFile(temporary, bytes, { flag: 'wx', mode });
+  await commit(temporary, path, mode);
+  return true;
+}

@@ -1,0 +1,194 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { EXIT_USAGE } from '../cli/flags.js';
+import { sleep } from '../cli/sleep.js';
+import { InvalidFlagError } from '../errors.js';
+import type { Log } from '../log.js';
+import {
+  SUPPORT_DIR,
+  entryPointScript,
+  readPodNamespace,
+  readServiceAccount,
+  renderHostConfig,
+  renderKubeconfig,
+  replaceFile,
+  replaceWithCopy,
+} from './files.js';
+import { type InstallOptions, USAGE, parseInstallFlags } from './options.js';
+
+/** Names of the files the installer writes under the CNI configuration directory. */
+export const CONF_FILES = {
+  hostConfig: 'leasehold.d/leasehold.conf',
+  kubeconfig: 'leasehold.d/leasehold.kubeconfig',
+} as const;
+
+/** A failed step, with the path involved and what to check. */
+class InstallStepError extends Error {}
+
+async function step<T>(
+  action: string,
+  path: string,
+  fix: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new InstallStepError(`failed to ${action} ${path}: ${(error as Error).message}; ${fix}`, {
+      cause: error,
+    });
+  }
+}
+
+async function missing(path: string): Promise<boolean> {
+  return access(path).then(
+    () => false,
+    () => true,
+  );
+}
+
+/**
+ * Installs the runtime, the bundle and the entry point, in that order, so the entry point never
+ * names files that are not there yet. Later passes (`full` false) only restore files that have
+ * gone, because comparing the runtime reads about 100 MB.
+ */
+async function installBinaries(options: InstallOptions, full: boolean): Promise<string[]> {
+  const support = join(options.cniBinDir, SUPPORT_DIR);
+  const files = [
+    {
+      path: join(support, 'node'),
+      source: options.nodeRuntime,
+      mode: 0o755,
+      fix: 'give the Node.js executable with --node-runtime',
+    },
+    {
+      path: join(support, 'leasehold.cjs'),
+      source: options.plugin,
+      mode: 0o644,
+      fix: 'give the plugin bundle with --plugin',
+    },
+  ];
+  const written: string[] = [];
+  for (const file of files) {
+    if (!full && !(await missing(file.path))) continue;
+    if (await missing(file.source)) {
+      throw new InstallStepError(`failed to read ${file.source}: no such file; ${file.fix}`);
+    }
+    const wrote = await step(
+      'write',
+      file.path,
+      'check that --cni-bin-dir is the host CNI bin directory, mounted writable',
+      () => replaceWithCopy(file.source, file.path, file.mode),
+    );
+    if (wrote) written.push(file.path);
+  }
+  const entry = join(options.cniBinDir, 'leasehold');
+  if (full || (await missing(entry))) {
+    const wrote = await step('write', entry, 'check that --cni-bin-dir is mounted writable', () =>
+      replaceFile(entry, entryPointScript(), 0o755),
+    );
+    if (wrote) written.push(entry);
+  }
+  return written;
+}
+
+/** Writes the kubeconfig with the current token and the host configuration naming it. */
+async function installKubernetesFiles(options: InstallOptions): Promise<string[]> {
+  const kubernetes = options.kubernetes;
+  if (!kubernetes) return [];
+  const credentials = await step(
+    'read the ServiceAccount token and CA in',
+    kubernetes.serviceAccountDir,
+    'run in a pod with a ServiceAccount, or give --service-account-dir',
+    () => readServiceAccount(kubernetes.serviceAccountDir),
+  );
+  const kubeconfig = join(options.cniConfDir, CONF_FILES.kubeconfig);
+  const hostConfig = join(options.cniConfDir, CONF_FILES.hostConfig);
+  const fix = 'check that --cni-conf-dir is the host CNI configuration directory, mounted writable';
+  const written: string[] = [];
+  // The kubeconfig first: the host configuration names it, and a CNI call may read both at once.
+  if (
+    await step('write', kubeconfig, fix, () =>
+      replaceFile(kubeconfig, renderKubeconfig(kubernetes.apiServer, credentials), 0o600),
+    )
+  )
+    written.push(kubeconfig);
+  const content = renderHostConfig(kubernetes, join(options.hostCniConfDir, CONF_FILES.kubeconfig));
+  if (await step('write', hostConfig, fix, () => replaceFile(hostConfig, content, 0o644)))
+    written.push(hostConfig);
+  return written;
+}
+
+/** Runs one pass of the installer and logs what it changed. */
+async function installOnce(options: InstallOptions, full: boolean, log: Log): Promise<void> {
+  const written = [
+    ...(await installBinaries(options, full)),
+    ...(await installKubernetesFiles(options)),
+  ];
+  if (full || written.length > 0)
+    log.info(
+      { written, store: options.kubernetes ? 'kubernetes' : 'file' },
+      full ? 'installed leasehold' : 'restored leasehold files',
+    );
+}
+
+/** Keeps the files current every interval until stopped; a failed pass is logged and retried. */
+async function watch(options: InstallOptions, log: Log, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(options.intervalMs, signal);
+    if (signal.aborted) break;
+    try {
+      await installOnce(options, false, log);
+    } catch (error) {
+      log.error(
+        { err: (error as Error).message },
+        'install check failed; retrying after the interval',
+      );
+    }
+  }
+}
+
+/**
+ * Runs the installer with its flags: one pass, then, without --once, a check every interval
+ * until SIGTERM or SIGINT. Logs go to stdout as JSON lines. Returns the exit status: 0, 1 when
+ * the first pass failed, 2 for invalid flags.
+ */
+export async function runInstaller(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let options: InstallOptions;
+  try {
+    options = parseInstallFlags(argv, env, readPodNamespace);
+  } catch (error) {
+    if (!(error instanceof InvalidFlagError)) throw error;
+    process.stderr.write(`leasehold-install: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+
+  const log = pino(
+    { base: { component: 'installer' }, level: env.LEASEHOLD_LOG_LEVEL ?? 'info' },
+    pino.destination({ dest: 1, sync: true }),
+  ) as unknown as Log;
+  try {
+    await installOnce(options, true, log);
+  } catch (error) {
+    log.error({ err: (error as Error).message }, 'install failed');
+    return 1;
+  }
+  if (options.once) return 0;
+
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    await watch(options, log, stop.signal);
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  return 0;
+}

@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readHostConfig } from '../../lib/config/host.js';
+import { connectionFromKubeconfig } from '../../lib/kube/connection.js';
+import {
+  entryPointScript,
+  renderHostConfig,
+  renderKubeconfig,
+  replaceFile,
+} from '../../lib/install/files.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'leasehold-install-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const KUBERNETES = {
+  namespace: 'leasehold',
+  nodeName: 'node-1',
+  serviceAccountDir: '/sa',
+  apiServer: 'https://10.96.0.1:443',
+  serviceCIDRs: ['10.96.0.0/12'],
+  clusterCIDRs: [],
+  stateDir: undefined,
+};
+
+describe('installed files', () => {
+  it('kubeconfig reads back as a connection', () => {
+    const path = join(dir, 'kubeconfig');
+    writeFileSync(
+      path,
+      renderKubeconfig('https://10.96.0.1:443', { token: 'secret', ca: Buffer.from('CA') }),
+    );
+    const connection = connectionFromKubeconfig(path);
+    expect(connection.server.href).toBe('https://10.96.0.1/');
+    expect(connection.token).toBe('secret');
+    expect(connection.ca?.toString()).toBe('CA');
+  });
+
+  it('host configuration passes the plugin schema', () => {
+    const path = join(dir, 'leasehold.conf');
+    writeFileSync(
+      path,
+      renderHostConfig(KUBERNETES, '/etc/cni/net.d/leasehold.d/leasehold.kubeconfig'),
+    );
+    expect(readHostConfig({ LEASEHOLD_CONFIG_FILE: path })).toEqual({
+      store: {
+        type: 'kubernetes',
+        kubeconfig: '/etc/cni/net.d/leasehold.d/leasehold.kubeconfig',
+        namespace: 'leasehold',
+      },
+      nodeName: 'node-1',
+      serviceCIDRs: ['10.96.0.0/12'],
+    });
+  });
+
+  it('entry point runs the runtime beside it', () => {
+    const bin = join(dir, 'bin');
+    execFileSync('mkdir', ['-p', join(bin, 'leasehold.d')]);
+    writeFileSync(join(bin, 'leasehold.d', 'node'), '#!/bin/sh\necho "$@"\n');
+    chmodSync(join(bin, 'leasehold.d', 'node'), 0o755);
+    writeFileSync(join(bin, 'leasehold'), entryPointScript());
+    chmodSync(join(bin, 'leasehold'), 0o755);
+    expect(execFileSync(join(bin, 'leasehold'), ['a b', 'c'], { encoding: 'utf8' })).toBe(
+      `--use-openssl-ca ${bin}/leasehold.d/leasehold.cjs a b c\n`,
+    );
+  });
+
+  it('replaceFile writes only changes', async () => {
+    const path = join(dir, 'nested', 'file');
+    expect(await replaceFile(path, 'one', 0o600)).toBe(true);
+    expect(await replaceFile(path, 'one', 0o600)).toBe(false);
+    expect(await replaceFile(path, 'two', 0o644)).toBe(true);
+    expect(readFileSync(path, 'utf8')).toBe('two');
+    expect(statSync(path).mode & 0o777).toBe(0o644);
+  });
+});
