@@ -69,16 +69,26 @@ async function series(count: number, make: (i: number) => Promise<Run>): Promise
   return runs;
 }
 
+/** Installs the plugin as leasehold-install does on a node, and returns its entry point. */
+function installEntryPoint(): string {
+  const bin = join(dir, 'cni-bin');
+  execFileSync(resolve('dist/bin/leasehold-install'), ['--once', '--store', 'file', '--cni-bin-dir', bin, '--plugin', binary], { stdio: 'ignore' });
+  return join(bin, 'leasehold');
+}
+
 async function startUp(): Promise<string[]> {
   const none = join(dir, 'none');
   const nodeRuns = await series(rounds, () => run(process.execPath, ['-e', '1'], '', {}));
   const version = await series(rounds, () => run(binary, [], '', { CNI_COMMAND: 'VERSION' }));
   const fileConf = netconf('bench-file', '10.98.0.0/16', { type: 'file', dir: join(dir, 'store') });
   const fileAdd = await series(rounds, (i) => run(binary, [], fileConf, cniEnv('ADD', `f${i}`, none)));
+  const entry = installEntryPoint();
+  const entryAdd = await series(rounds, (i) => run(entry, [], fileConf, cniEnv('ADD', `e${i}`, none)));
   const lines = [
     row('node -e 1', nodeRuns.map((r) => r.ms), `${mean(nodeRuns.map((r) => r.cpuMs)).toFixed(0)} ms CPU`),
     row('leasehold VERSION (start-up)', version.map((r) => r.ms), `${mean(version.map((r) => r.cpuMs)).toFixed(0)} ms CPU`),
     row('leasehold ADD, file store', fileAdd.map((r) => r.ms), `${mean(fileAdd.map((r) => r.cpuMs)).toFixed(0)} ms CPU`),
+    row('leasehold ADD, file store, through the installed entry point', entryAdd.map((r) => r.ms), `${mean(entryAdd.map((r) => r.cpuMs)).toFixed(0)} ms CPU`),
   ];
   if (existsSync(hostLocal)) {
     const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'bench-host-local', type: 'bridge', ipam: { type: 'host-local', ranges: [[{ subnet: '10.97.0.0/16' }]], dataDir: join(dir, 'host-local') } });
