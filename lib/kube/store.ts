@@ -4,7 +4,7 @@ import type { NetworkDefinition } from '../ipam/network.js';
 import { type ShardData, shardProblem } from '../ipam/shard.js';
 import { networkSlug } from '../store/names.js';
 import { acquireSocketLock, lockNamer } from '../store/socket-lock.js';
-import type { ShardLock, ShardStore, Versioned } from '../store/types.js';
+import type { ShardFilter, ShardLock, ShardStore, Versioned } from '../store/types.js';
 import type { KubeClient } from './client.js';
 import { ShardLeases } from './lease.js';
 import { cacheScope, readCached, writeCached } from './local-cache.js';
@@ -19,6 +19,8 @@ export const LABELS = {
   kind: 'leasehold.io/kind',
   network: 'leasehold.io/network',
   shard: 'leasehold.io/shard',
+  /** "true" on a shard with an owner that has a StatefulSet pod key, written with its data. */
+  sticky: 'leasehold.io/sticky',
 } as const;
 
 export const ANNOTATION_NETWORK = 'leasehold.io/network-name';
@@ -45,6 +47,10 @@ export interface KubeStoreOptions {
   /** Node-local directory for caches; a cached copy only ever serves as the base of a compare-and-swap. */
   cacheDir: string;
   lockWaitMs?: number;
+}
+
+function hasStickyOwner(data: ShardData): boolean {
+  return Object.values(data.owners).some((owner) => owner.sticky !== undefined);
 }
 
 /**
@@ -134,7 +140,11 @@ export class KubeStore implements ShardStore {
     const configMap: ConfigMap = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name, labels: this.labels(network, 'shard', key), annotations: { [ANNOTATION_NETWORK]: network } },
+      metadata: {
+        name,
+        labels: { ...this.labels(network, 'shard', key), [LABELS.sticky]: String(hasStickyOwner(data)) },
+        annotations: { [ANNOTATION_NETWORK]: network },
+      },
       data: { shard: JSON.stringify(data) },
     };
     if (version !== undefined) configMap.metadata.resourceVersion = version;
@@ -150,8 +160,10 @@ export class KubeStore implements ShardStore {
     return written;
   }
 
-  async listShards(network: string): Promise<string[]> {
-    const selector = encodeURIComponent(`${LABELS.kind}=shard,${LABELS.network}=${networkSlug(network)}`);
+  async listShards(network: string, filter?: ShardFilter): Promise<string[]> {
+    // "!=false" also matches shards written before the label existed.
+    const sticky = filter?.sticky ? `,${LABELS.sticky}!=false` : '';
+    const selector = encodeURIComponent(`${LABELS.kind}=shard,${LABELS.network}=${networkSlug(network)}${sticky}`);
     const keys: string[] = [];
     let token = '';
     do {

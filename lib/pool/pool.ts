@@ -264,12 +264,12 @@ export class Pool {
 
   /**
    * Finds the addresses kept for a StatefulSet pod's interface by an earlier pod of the same
-   * name, on any node. Kept addresses have no hint on this node, so every shard is read.
+   * name, on any node. Kept addresses have no hint on this node, so every shard that may have a
+   * StatefulSet owner is read.
    */
   private async keptFor(attachment: Attachment): Promise<Allocation[]> {
-    // TODO: an index of kept addresses per network would save reading every shard on such an ADD.
     const found: Allocation[] = [];
-    for (const key of await this.store.listShards(this.network)) {
+    for (const key of await this.store.listShards(this.network, { sticky: true })) {
       const shard = this.owned(key, await this.store.readShard(this.network, key));
       if (!shard) continue;
       for (const offset of offsetsKeptFor(shard.data, attachment.sticky as string, attachment.ifName)) {

@@ -18,6 +18,12 @@ export interface ShardLock {
  * scoped to one shard and only keep writers from colliding: correctness rests on the
  * compare-and-swap, because a lock can expire while its holder is paused.
  */
+/** A narrowing of a shard listing. */
+export interface ShardFilter {
+  /** Only shards that may have an owner with a StatefulSet pod key (`sticky`). */
+  sticky?: boolean;
+}
+
 export interface ShardStore {
   /** Reads a shard; undefined when it was never written (every address in it is free). */
   readShard(network: string, key: string): Promise<Versioned<ShardData> | undefined>;
@@ -34,8 +40,11 @@ export interface ShardStore {
    */
   writeShard(network: string, key: string, data: ShardData, version: string | undefined): Promise<string>;
 
-  /** Keys of every shard the network has written. */
-  listShards(network: string): Promise<string[]>;
+  /**
+   * Keys of every shard the network has written. With `filter`, a store may leave out shards
+   * that cannot match it, and may return more shards than match, never fewer.
+   */
+  listShards(network: string, filter?: ShardFilter): Promise<string[]>;
 
   /**
    * Waits for the lock of one shard; throws LockBusyError, a StoreUnavailableError, when the

@@ -148,6 +148,29 @@ describe('Kubernetes store under failure', () => {
     expect(stored?.data.owners['5']?.containerId).toBe('next');
   });
 
+  it('lists only shards that may have StatefulSet owners', { timeout: 60_000 }, async () => {
+    const network = networkName('sticky-label');
+    const store = inspector();
+    const place = (block: bigint) => ({ family: 4 as const, subnetFirst: 0x0a2e0000n, prefixLength: 16, block });
+    const owner = (id: string, sticky?: string) => ({ containerId: id, ifName: 'eth0', allocatedAt: new Date().toISOString(), ...(sticky ? { sticky } : {}) });
+    await store.writeShard(network, 'v4-0a2e0000-16-0', withReservation(newShard(network, place(0n)), 5, owner('web-0', 'apps/web-0')), undefined);
+    const plain = await store.writeShard(network, 'v4-0a2e0000-16-1', withReservation(newShard(network, place(1n)), 5, owner('job')), undefined);
+    await store.writeShard(network, 'v4-0a2e0000-16-2', withReservation(newShard(network, place(2n)), 5, owner('legacy')), undefined);
+    // A shard written before the label existed has none.
+    const path = `/api/v1/namespaces/${NAMESPACE}/configmaps/${store.shardName(network, 'v4-0a2e0000-16-2')}`;
+    const legacy = await run.cluster.client.request<{ metadata: { labels: Record<string, string> } }>('GET', path);
+    delete legacy.body.metadata.labels['leasehold.io/sticky'];
+    await run.cluster.client.request('PUT', path, { body: legacy.body });
+
+    expect((await store.listShards(network)).sort()).toEqual(['v4-0a2e0000-16-0', 'v4-0a2e0000-16-1', 'v4-0a2e0000-16-2']);
+    expect((await store.listShards(network, { sticky: true })).sort()).toEqual(['v4-0a2e0000-16-0', 'v4-0a2e0000-16-2']);
+
+    // The label follows the data: a StatefulSet owner written into the plain shard adds it.
+    const current = await store.readShard(network, 'v4-0a2e0000-16-1');
+    await store.writeShard(network, 'v4-0a2e0000-16-1', withReservation(current?.data as never, 6, owner('web-1', 'apps/web-1')), plain);
+    expect((await store.listShards(network, { sticky: true })).sort()).toEqual(['v4-0a2e0000-16-0', 'v4-0a2e0000-16-1', 'v4-0a2e0000-16-2']);
+  });
+
   it('keeps every allocation across an API server restart', { timeout: 600_000 }, async () => {
     const hosts = nodes(4, 'restart');
     const conf = netconf('restart', [[{ subnet: '10.45.0.0/22' }]]);
