@@ -7,7 +7,9 @@ import { InvalidFlagError } from '../errors.js';
 import type { Log } from '../log.js';
 import {
   SUPPORT_DIR,
+  SUPPORT_FILES,
   entryPointScript,
+  loaderScript,
   readPodNamespace,
   readServiceAccount,
   renderHostConfig,
@@ -15,6 +17,7 @@ import {
   replaceFile,
   replaceWithCopy,
 } from './files.js';
+import { makeCodeCache } from './code-cache.js';
 import { type InstallOptions, USAGE, parseInstallFlags } from './options.js';
 
 /** Names of the files the installer writes under the CNI configuration directory. */
@@ -48,47 +51,80 @@ async function missing(path: string): Promise<boolean> {
   );
 }
 
-/**
- * Installs the runtime, the bundle and the entry point, in that order, so the entry point never
- * names files that are not there yet. Later passes (`full` false) only restore files that have
- * gone, because comparing the runtime reads about 100 MB.
- */
-async function installBinaries(options: InstallOptions, full: boolean): Promise<string[]> {
-  const support = join(options.cniBinDir, SUPPORT_DIR);
-  const files = [
+const BIN_FIX = 'check that --cni-bin-dir is the host CNI bin directory, mounted writable';
+
+/** Copies the runtime and the bundle, and writes the loader; returns the paths written. */
+async function installSupportFiles(
+  options: InstallOptions,
+  support: string,
+  full: boolean,
+): Promise<string[]> {
+  const copies = [
     {
-      path: join(support, 'node'),
+      path: join(support, SUPPORT_FILES.runtime),
       source: options.nodeRuntime,
       mode: 0o755,
       fix: 'give the Node.js executable with --node-runtime',
     },
     {
-      path: join(support, 'leasehold.cjs'),
+      path: join(support, SUPPORT_FILES.bundle),
       source: options.plugin,
       mode: 0o644,
       fix: 'give the plugin bundle with --plugin',
     },
   ];
   const written: string[] = [];
-  for (const file of files) {
+  for (const file of copies) {
     if (!full && !(await missing(file.path))) continue;
     if (await missing(file.source)) {
       throw new InstallStepError(`failed to read ${file.source}: no such file; ${file.fix}`);
     }
-    const wrote = await step(
-      'write',
-      file.path,
-      'check that --cni-bin-dir is the host CNI bin directory, mounted writable',
-      () => replaceWithCopy(file.source, file.path, file.mode),
-    );
-    if (wrote) written.push(file.path);
+    if (
+      await step('write', file.path, BIN_FIX, () =>
+        replaceWithCopy(file.source, file.path, file.mode),
+      )
+    )
+      written.push(file.path);
   }
+  const loader = join(support, SUPPORT_FILES.loader);
+  if (full || (await missing(loader))) {
+    if (await step('write', loader, BIN_FIX, () => replaceFile(loader, loaderScript(), 0o644)))
+      written.push(loader);
+  }
+  return written;
+}
+
+/**
+ * Installs the runtime, the bundle, the loader, the code cache and the entry point, in that
+ * order, so the entry point never names files that are not there yet. Later passes (`full`
+ * false) only restore files that have gone, because comparing the runtime reads about 100 MB.
+ */
+async function installBinaries(
+  options: InstallOptions,
+  full: boolean,
+  log: Log,
+): Promise<string[]> {
+  const support = join(options.cniBinDir, SUPPORT_DIR);
+  const written = await installSupportFiles(options, support, full);
+
+  const cache = join(support, SUPPORT_FILES.codeCache);
+  if (written.length > 0 || (await missing(cache))) {
+    try {
+      makeCodeCache(support);
+      written.push(cache);
+    } catch (error) {
+      // The plugin works without the cache; each call then compiles the bundle.
+      log.warn(
+        { err: (error as Error).message, path: cache },
+        'failed to make the code cache; the plugin runs without it',
+      );
+    }
+  }
+
   const entry = join(options.cniBinDir, 'leasehold');
   if (full || (await missing(entry))) {
-    const wrote = await step('write', entry, 'check that --cni-bin-dir is mounted writable', () =>
-      replaceFile(entry, entryPointScript(), 0o755),
-    );
-    if (wrote) written.push(entry);
+    if (await step('write', entry, BIN_FIX, () => replaceFile(entry, entryPointScript(), 0o755)))
+      written.push(entry);
   }
   return written;
 }
@@ -123,7 +159,7 @@ async function installKubernetesFiles(options: InstallOptions): Promise<string[]
 /** Runs one pass of the installer and logs what it changed. */
 async function installOnce(options: InstallOptions, full: boolean, log: Log): Promise<void> {
   const written = [
-    ...(await installBinaries(options, full)),
+    ...(await installBinaries(options, full, log)),
     ...(await installKubernetesFiles(options)),
   ];
   if (full || written.length > 0)

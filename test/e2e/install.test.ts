@@ -116,6 +116,7 @@ describe('installer', () => {
     expect(installed.code).toBe(0);
     const kubeconfig = join(host.conf, 'leasehold.d', 'leasehold.kubeconfig');
     expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
+    expect(existsSync(join(host.bin, 'leasehold.d', 'leasehold.cjs.cache'))).toBe(true);
     expect(
       JSON.parse(readFileSync(join(host.conf, 'leasehold.d', 'leasehold.conf'), 'utf8')),
     ).toEqual({

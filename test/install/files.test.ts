@@ -63,7 +63,7 @@ describe('installed files', () => {
     writeFileSync(join(bin, 'leasehold'), entryPointScript());
     chmodSync(join(bin, 'leasehold'), 0o755);
     expect(execFileSync(join(bin, 'leasehold'), ['a b', 'c'], { encoding: 'utf8' })).toBe(
-      `--use-openssl-ca ${bin}/leasehold.d/leasehold.cjs a b c\n`,
+      `--use-openssl-ca ${bin}/leasehold.d/run.cjs a b c\n`,
     );
   });
 
