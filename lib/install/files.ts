@@ -31,13 +31,26 @@ export const WRITE_CODE_CACHE_ENV = 'LEASEHOLD_WRITE_CODE_CACHE';
 /**
  * Returns the plugin's entry point: a shell script that runs the loader with the runtime
  * installed beside it, so the host needs no Node.js of its own. Runtimes call plugins by their
- * full path, which gives the script its directory.
+ * full path, which gives the script its directory. When that path is a symbolic link, the script
+ * follows it to the directory that contains SUPPORT_DIR.
  */
 export function entryPointScript(): string {
   return `#!/bin/sh
 # Leasehold CNI IPAM plugin, written by leasehold-install. It runs the plugin with the Node.js
-# runtime installed beside it.
-exec "\${0%/*}/${SUPPORT_DIR}/${SUPPORT_FILES.runtime}" --use-openssl-ca "\${0%/*}/${SUPPORT_DIR}/${SUPPORT_FILES.loader}" "$@"
+# runtime installed beside it. A symbolic link to this file is followed to its directory.
+case $0 in
+  */*) self=$0 ;;
+  *) self=./$0 ;;
+esac
+while [ -L "$self" ]; do
+  link=$(readlink "$self")
+  case $link in
+    /*) self=$link ;;
+    *) self=\${self%/*}/$link ;;
+  esac
+done
+dir=\${self%/*}
+exec "$dir/${SUPPORT_DIR}/${SUPPORT_FILES.runtime}" --use-openssl-ca "$dir/${SUPPORT_DIR}/${SUPPORT_FILES.loader}" "$@"
 `;
 }
 

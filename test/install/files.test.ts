@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,6 +33,15 @@ const KUBERNETES = {
   clusterCIDRs: [],
   stateDir: undefined,
 };
+
+/** Writes the entry point into `bin`, beside a runtime that prints its arguments. */
+function writeEntryPoint(bin: string): void {
+  mkdirSync(join(bin, 'leasehold.d'), { recursive: true });
+  writeFileSync(join(bin, 'leasehold.d', 'node'), '#!/bin/sh\necho "$@"\n');
+  chmodSync(join(bin, 'leasehold.d', 'node'), 0o755);
+  writeFileSync(join(bin, 'leasehold'), entryPointScript());
+  chmodSync(join(bin, 'leasehold'), 0o755);
+}
 
 describe('installed files', () => {
   it('kubeconfig reads back as a connection', () => {
@@ -57,14 +75,23 @@ describe('installed files', () => {
 
   it('entry point runs the runtime beside it', () => {
     const bin = join(dir, 'bin');
-    execFileSync('mkdir', ['-p', join(bin, 'leasehold.d')]);
-    writeFileSync(join(bin, 'leasehold.d', 'node'), '#!/bin/sh\necho "$@"\n');
-    chmodSync(join(bin, 'leasehold.d', 'node'), 0o755);
-    writeFileSync(join(bin, 'leasehold'), entryPointScript());
-    chmodSync(join(bin, 'leasehold'), 0o755);
+    writeEntryPoint(bin);
     expect(execFileSync(join(bin, 'leasehold'), ['a b', 'c'], { encoding: 'utf8' })).toBe(
       `--use-openssl-ca ${bin}/leasehold.d/run.cjs a b c\n`,
     );
+  });
+
+  it('entry point runs through a symbolic link', () => {
+    const bin = join(dir, 'linked', 'bin');
+    const elsewhere = join(dir, 'linked', 'elsewhere');
+    writeEntryPoint(bin);
+    mkdirSync(elsewhere);
+    symlinkSync(join(bin, 'leasehold'), join(elsewhere, 'absolute'));
+    symlinkSync('absolute', join(elsewhere, 'relative'));
+    for (const link of ['absolute', 'relative']) {
+      const output = execFileSync(join(elsewhere, link), ['a'], { encoding: 'utf8', env: {} });
+      expect(output).toBe(`--use-openssl-ca ${bin}/leasehold.d/run.cjs a\n`);
+    }
   });
 
   it('replaceFile writes only changes', async () => {
