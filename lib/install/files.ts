@@ -10,7 +10,7 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { KubernetesInstall } from './options.js';
 
@@ -131,11 +131,30 @@ export function renderHostConfig(kubernetes: KubernetesInstall, hostKubeconfig: 
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-/** Reads the mounted token and CA. The kubelet replaces them in place when it rotates the token. */
+/**
+ * Reads the mounted token and CA. The kubelet replaces them in place when it rotates the token.
+ * Throws when the token is empty or the CA contains no PEM certificate, because a kubeconfig made
+ * from them would fail every CNI call. The installer then keeps the kubeconfig it wrote before.
+ */
 export async function readServiceAccount(dir: string): Promise<ServiceAccountCredentials> {
-  const token = (await readFile(join(dir, 'token'), 'utf8')).trim();
-  const ca = await readFile(join(dir, 'ca.crt'));
+  const tokenPath = join(dir, 'token');
+  const token = (await readFile(tokenPath, 'utf8')).trim();
+  if (token === '') throw new Error(`${tokenPath} is empty`);
+  const caPath = join(dir, 'ca.crt');
+  const ca = await readFile(caPath);
+  if (!isPemCertificate(ca)) throw new Error(`${caPath} contains no PEM certificate`);
   return { token, ca };
+}
+
+/** Returns whether `ca` contains a PEM certificate that parses, the form the API client needs. */
+function isPemCertificate(ca: Buffer): boolean {
+  if (!ca.includes('-----BEGIN CERTIFICATE-----')) return false;
+  try {
+    new X509Certificate(ca);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Reads the namespace file of a mounted ServiceAccount; undefined when there is none. */

@@ -16,11 +16,28 @@ import { readHostConfig } from '../../lib/config/host.js';
 import { connectionFromKubeconfig } from '../../lib/kube/connection.js';
 import {
   entryPointScript,
+  readServiceAccount,
   renderHostConfig,
   renderKubeconfig,
   replaceFile,
 } from '../../lib/install/files.js';
 
+/** A self-signed certificate, only parsed here: the tests make no TLS connection with it. */
+const CA_PEM = [
+  '-----BEGIN CERTIFICATE-----',
+  'MIIBjzCCATWgAwIBAgIUPJ1EizPhDjKcvUMQVYw+1id9JN8wCgYIKoZIzj0EAwIw',
+  'HDEaMBgGA1UEAwwRbGVhc2Vob2xkLXRlc3QtY2EwIBcNMjYxMjA0MjAxODQxWhgP',
+  'MjEyNjExMTAyMDE4NDFaMBwxGjAYBgNVBAMMEWxlYXNlaG9sZC10ZXN0LWNhMFkw',
+  'EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOeZXUHybGWgugrMa5z88z2PeJIHrhJax',
+  'q6Z48BbpIfjLtuia2JBUOthRqhmfxP5jWUopoUiKSg94rGIskMrwSaNTMFEwHQYD',
+  'VR0OBBYEFH8Y+8eAGEWqYWLQupzRGih/aq7RMB8GA1UdIwQYMBaAFH8Y+8eAGEWq',
+  'YWLQupzRGih/aq7RMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIg',
+  'FqK5z5TSR9Bnr2HI+dMLxQ2DpkvQxHx/ncpBip5oIRoCIQCPSF9+MEuzPBHp1EeU',
+  'i8EMOlpjpbXAsgdI+RkYi7CR/A==',
+  '-----END CERTIFICATE-----',
+]
+  .join('\n')
+  .concat('\n');
 const dir = mkdtempSync(join(tmpdir(), 'leasehold-install-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -33,6 +50,15 @@ const KUBERNETES = {
   clusterCIDRs: [],
   stateDir: undefined,
 };
+
+/** Creates a ServiceAccount mount with the given token and CA files. */
+function serviceAccountDir(name: string, token: string, ca: string): string {
+  const account = join(dir, name);
+  mkdirSync(account);
+  writeFileSync(join(account, 'token'), token);
+  writeFileSync(join(account, 'ca.crt'), ca);
+  return account;
+}
 
 /** Writes the entry point into `bin`, beside a runtime that prints its arguments. */
 function writeEntryPoint(bin: string): void {
@@ -92,6 +118,25 @@ describe('installed files', () => {
       const output = execFileSync(join(elsewhere, link), ['a'], { encoding: 'utf8', env: {} });
       expect(output).toBe(`--use-openssl-ca ${bin}/leasehold.d/run.cjs a\n`);
     }
+  });
+
+  it('readServiceAccount reads the token and CA', async () => {
+    const account = serviceAccountDir('valid', 'secret\n', CA_PEM);
+    const credentials = await readServiceAccount(account);
+    expect(credentials.token).toBe('secret');
+    expect(credentials.ca.toString()).toBe(CA_PEM);
+  });
+
+  it('readServiceAccount rejects an empty token', async () => {
+    const account = serviceAccountDir('empty-token', ' \n', CA_PEM);
+    await expect(readServiceAccount(account)).rejects.toThrow(`${account}/token is empty`);
+  });
+
+  it('readServiceAccount rejects a CA that is not PEM', async () => {
+    const account = serviceAccountDir('bad-ca', 'secret', 'not a certificate\n');
+    await expect(readServiceAccount(account)).rejects.toThrow(
+      `${account}/ca.crt contains no PEM certificate`,
+    );
   });
 
   it('replaceFile writes only changes', async () => {
