@@ -5,7 +5,9 @@ import {
   mkdir,
   open,
   readFile,
+  readdir,
   rename,
+  rm,
   stat,
   unlink,
   writeFile,
@@ -198,6 +200,33 @@ async function sameFile(source: string, target: string): Promise<boolean> {
 /** Returns a temporary path beside `path`, on the same file system, so a rename can replace it. */
 function temporaryBeside(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * Age after which a temporary file is taken as left over by a killed pass. Writing the largest
+ * file, the runtime of about 100 MB, takes far less, so a younger temporary file may belong to an
+ * installer that is running at the same time.
+ */
+const STALE_TEMPORARY_MS = 10 * 60_000;
+
+/**
+ * Removes the temporary files of `names` in `dir` that are older than STALE_TEMPORARY_MS. A pass
+ * killed before its rename leaves them behind, and nothing else removes them. Returns the paths
+ * removed, none for a missing directory.
+ */
+export async function removeStaleTemporaries(dir: string, names: string[]): Promise<string[]> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const match = /^\.(.+)\.[0-9a-f]{12}\.tmp$/.exec(entry);
+    if (!match || !names.includes(match[1] as string)) continue;
+    const path = join(dir, entry);
+    const info = await stat(path).catch(() => undefined);
+    if (!info || Date.now() - info.mtimeMs < STALE_TEMPORARY_MS) continue;
+    await rm(path, { force: true });
+    removed.push(path);
+  }
+  return removed;
 }
 
 /** Flushes a temporary file and renames it over `path`; removes it when that fails. */

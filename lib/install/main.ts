@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { EXIT_USAGE } from '../cli/flags.js';
 import { sleep } from '../cli/sleep.js';
@@ -12,6 +12,7 @@ import {
   loaderScript,
   readPodNamespace,
   readServiceAccount,
+  removeStaleTemporaries,
   renderHostConfig,
   renderKubeconfig,
   replaceFile,
@@ -156,8 +157,26 @@ async function installKubernetesFiles(options: InstallOptions): Promise<string[]
   return written;
 }
 
+/** Removes the temporary files that a killed pass left in the directories the installer writes. */
+async function removeLeftovers(options: InstallOptions, log: Log): Promise<void> {
+  const confNames = Object.values(CONF_FILES).map((file) => basename(file));
+  const removed = [
+    ...(await removeStaleTemporaries(options.cniBinDir, ['leasehold'])),
+    ...(await removeStaleTemporaries(
+      join(options.cniBinDir, SUPPORT_DIR),
+      Object.values(SUPPORT_FILES),
+    )),
+    ...(await removeStaleTemporaries(
+      dirname(join(options.cniConfDir, CONF_FILES.kubeconfig)),
+      confNames,
+    )),
+  ];
+  if (removed.length > 0) log.info({ removed }, 'removed temporary files of an interrupted pass');
+}
+
 /** Runs one pass of the installer and logs what it changed. */
 async function installOnce(options: InstallOptions, full: boolean, log: Log): Promise<void> {
+  await removeLeftovers(options, log);
   const written = [
     ...(await installBinaries(options, full, log)),
     ...(await installKubernetesFiles(options)),

@@ -1,6 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectionFromKubeconfig } from '../../lib/kube/connection.js';
 import { KubeStore } from '../../lib/kube/store.js';
@@ -187,6 +195,28 @@ describe('installer', () => {
     expect(exit.stdout).toContain(`failed to read ${join(host.bin, 'missing')}`);
     expect(exit.stdout).toContain('give the plugin bundle with --plugin');
     expect(existsSync(join(host.bin, 'leasehold'))).toBe(false);
+  });
+
+  it('removes temporaries of a killed pass', async () => {
+    const host = await newHost('leftovers');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const stale = [
+      join(host.bin, '.leasehold.0123456789ab.tmp'),
+      join(host.bin, 'leasehold.d', '.node.0123456789ab.tmp'),
+      join(host.conf, 'leasehold.d', '.leasehold.kubeconfig.0123456789ab.tmp'),
+    ];
+    const young = join(host.bin, 'leasehold.d', '.node.ba9876543210.tmp');
+    for (const path of [...stale, young]) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, 'partial');
+      if (path !== young) utimesSync(path, hourAgo, hourAgo);
+    }
+
+    const exit = await runInstaller(['--once', ...installerFlags(host)], host.env);
+    expect(exit.code).toBe(0);
+    for (const path of stale) expect(existsSync(path)).toBe(false);
+    // A younger one may belong to an installer that is running at this moment.
+    expect(existsSync(young)).toBe(true);
   });
 
   it('rejects an invalid flag with status 2', async () => {

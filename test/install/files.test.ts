@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,7 @@ import { connectionFromKubeconfig } from '../../lib/kube/connection.js';
 import {
   entryPointScript,
   readServiceAccount,
+  removeStaleTemporaries,
   renderHostConfig,
   renderKubeconfig,
   replaceFile,
@@ -146,5 +149,31 @@ describe('installed files', () => {
     expect(await replaceFile(path, 'two', 0o644)).toBe(true);
     expect(readFileSync(path, 'utf8')).toBe('two');
     expect(statSync(path).mode & 0o777).toBe(0o644);
+  });
+
+  it('removeStaleTemporaries removes only old temporaries', async () => {
+    const scratch = join(dir, 'temporaries');
+    mkdirSync(scratch);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const files = {
+      old: join(scratch, '.node.0123456789ab.tmp'),
+      young: join(scratch, '.node.ba9876543210.tmp'),
+      foreign: join(scratch, '.other.0123456789ab.tmp'),
+      installed: join(scratch, 'node'),
+    };
+    for (const path of Object.values(files)) {
+      writeFileSync(path, 'x');
+      if (path !== files.young) utimesSync(path, hourAgo, hourAgo);
+    }
+
+    expect(await removeStaleTemporaries(scratch, ['node'])).toEqual([files.old]);
+    expect(existsSync(files.old)).toBe(false);
+    expect(existsSync(files.young)).toBe(true);
+    expect(existsSync(files.foreign)).toBe(true);
+    expect(existsSync(files.installed)).toBe(true);
+  });
+
+  it('removeStaleTemporaries skips a missing directory', async () => {
+    expect(await removeStaleTemporaries(join(dir, 'absent'), ['node'])).toEqual([]);
   });
 });
