@@ -134,6 +134,20 @@ function apiServerFlag(value: string | undefined): string {
   return value;
 }
 
+/** Longest delay setTimeout accepts; Node.js runs a longer one after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function intervalFlag(value: string): number {
+  const ms = durationFlag('interval', value, false);
+  if (ms > MAX_TIMER_MS) {
+    const hours = Math.floor(MAX_TIMER_MS / 3_600_000);
+    throw new InvalidFlagError(
+      `invalid value "${value}" for --interval: give at most ${hours}h, the longest timer Node.js runs`,
+    );
+  }
+  return ms;
+}
+
 function storeFlag(value: string | undefined, env: NodeJS.ProcessEnv): 'kubernetes' | 'file' {
   const store = value ?? (env.KUBERNETES_SERVICE_HOST ? 'kubernetes' : 'file');
   if (store !== 'kubernetes' && store !== 'file')
@@ -190,7 +204,7 @@ export function parseInstallFlags(
     ),
     kubernetes,
     once: values.once ?? false,
-    intervalMs: durationFlag('interval', values.interval ?? INSTALL_DEFAULTS.interval, false),
+    intervalMs: intervalFlag(values.interval ?? INSTALL_DEFAULTS.interval),
     help: values.help ?? false,
   };
 }

@@ -90,6 +90,11 @@ describe('parseInstallFlags', () => {
       'invalid value "Leasehold" for --namespace: give a namespace name (lowercase letters, digits and dashes, at most 63)',
     ],
     [['--interval', '0s'], POD_ENV, 'invalid value "0s" for --interval: it must be longer than 0s'],
+    [
+      ['--interval', '1000h'],
+      POD_ENV,
+      'invalid value "1000h" for --interval: give at most 596h, the longest timer Node.js runs',
+    ],
   ])('rejects %j', (argv, env, message) => {
     expect(messageOf(() => parseInstallFlags(argv, env))).toBe(message);
   });
