@@ -155,6 +155,28 @@ function storeFlag(value: string | undefined, env: NodeJS.ProcessEnv): 'kubernet
   return store;
 }
 
+/** Flags that only the Kubernetes store reads. */
+const KUBERNETES_FLAGS = [
+  'namespace',
+  'node-name',
+  'service-account-dir',
+  'api-server',
+  'service-cidrs',
+  'cluster-cidrs',
+  'state-dir',
+] as const;
+
+/** Throws for a Kubernetes store flag given with the file store, which would ignore it. */
+function rejectKubernetesFlags(
+  values: Partial<Record<(typeof KUBERNETES_FLAGS)[number], string>>,
+): void {
+  const flag = KUBERNETES_FLAGS.find((name) => values[name] !== undefined);
+  if (flag === undefined) return;
+  throw new InvalidFlagError(
+    `--${flag} applies only to the Kubernetes store: add --store kubernetes, or leave --${flag} out`,
+  );
+}
+
 /**
  * Parses the installer's flags. `podNamespace` reads the namespace file of the mounted
  * ServiceAccount, the default of --namespace. Throws InvalidFlagError naming the flag, value and fix.
@@ -166,6 +188,7 @@ export function parseInstallFlags(
 ): InstallOptions {
   const values = parseFlagValues(argv, FLAGS);
   const store = storeFlag(values.store, env);
+  if (store === 'file') rejectKubernetesFlags(values);
   let kubernetes: KubernetesInstall | undefined;
   if (store === 'kubernetes' && !values.help) {
     const nodeName = values['node-name'] ?? env.NODE_NAME;

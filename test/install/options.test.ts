@@ -95,6 +95,16 @@ describe('parseInstallFlags', () => {
       POD_ENV,
       'invalid value "1000h" for --interval: give at most 596h, the longest timer Node.js runs',
     ],
+    [
+      ['--api-server', 'https://10.0.0.1:6443'],
+      { NODE_NAME: 'n' },
+      '--api-server applies only to the Kubernetes store: add --store kubernetes, or leave --api-server out',
+    ],
+    [
+      ['--store', 'file', '--node-name', 'n'],
+      {},
+      '--node-name applies only to the Kubernetes store: add --store kubernetes, or leave --node-name out',
+    ],
   ])('rejects %j', (argv, env, message) => {
     expect(messageOf(() => parseInstallFlags(argv, env))).toBe(message);
   });
