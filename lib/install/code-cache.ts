@@ -57,3 +57,27 @@ export function makeCodeCache(support: string): void {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
+
+/**
+ * Runs a CNI VERSION call of the `plugin` bundle with `runtime`, and throws unless it prints the
+ * supported versions. The installer calls it before the bundle replaces the installed one, so a
+ * file that fails it never replaces a working plugin.
+ */
+export function checkPluginBundle(runtime: string, plugin: string): void {
+  const call = spawnSync(runtime, ['--use-openssl-ca', plugin], {
+    input: JSON.stringify({ cniVersion: '1.1.0' }),
+    encoding: 'utf8',
+    timeout: CALL_TIMEOUT_MS,
+    env: { PATH: process.env.PATH, CNI_COMMAND: 'VERSION', LEASEHOLD_LOG_LEVEL: 'silent' },
+  });
+  let result: { supportedVersions?: unknown } | undefined;
+  try {
+    result = JSON.parse(call.stdout) as { supportedVersions?: unknown };
+  } catch {
+    result = undefined;
+  }
+  if (call.status !== 0 || !Array.isArray(result?.supportedVersions)) {
+    const reason = call.error?.message ?? `exit status ${call.status ?? call.signal}`;
+    throw new Error(`a CNI VERSION call printed no supported versions (${reason})`);
+  }
+}

@@ -197,6 +197,23 @@ describe('installer', () => {
     expect(existsSync(join(host.bin, 'leasehold'))).toBe(false);
   });
 
+  it('keeps the installed bundle when --plugin does not run', async () => {
+    const host = await newHost('foreign');
+    const first = await runInstaller(['--once', ...installerFlags(host)], host.env);
+    expect(first.code).toBe(0);
+    const installed = join(host.bin, 'leasehold.d', 'leasehold.cjs');
+    const before = readFileSync(installed);
+    const foreign = join(run.root, 'foreign.cjs');
+    writeFileSync(foreign, 'this is not the plugin\n');
+
+    const flags = [...installerFlags(host), '--once', '--plugin', foreign];
+    const exit = await runInstaller(flags, host.env);
+    expect(exit.code).toBe(1);
+    expect(exit.stdout).toContain(`failed to run ${foreign}`);
+    expect(exit.stdout).toContain('give the plugin bundle with --plugin');
+    expect(readFileSync(installed).equals(before)).toBe(true);
+  });
+
   it('removes temporaries of a killed pass', async () => {
     const host = await newHost('leftovers');
     const hourAgo = new Date(Date.now() - 3_600_000);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wrap } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeCodeCache } from '../../lib/install/code-cache.js';
+import { checkPluginBundle, makeCodeCache } from '../../lib/install/code-cache.js';
 import { SUPPORT_FILES, WRITE_CODE_CACHE_ENV, loaderScript } from '../../lib/install/files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'leasehold-code-cache-'));
@@ -60,5 +60,22 @@ describe('code cache loader', () => {
     execFileSync('ln', ['-s', process.execPath, join(support, SUPPORT_FILES.runtime)]);
     expect(() => makeCodeCache(support)).toThrow('warm-up ADD failed (exit status 3)');
     expect(existsSync(join(support, SUPPORT_FILES.codeCache))).toBe(false);
+  });
+
+  it('checkPluginBundle accepts a bundle that prints versions', () => {
+    const bundle = join(dir, 'versions.cjs');
+    writeFileSync(bundle, `process.stdout.write('{"supportedVersions":["1.1.0"]}');\n`);
+    expect(() => checkPluginBundle(process.execPath, bundle)).not.toThrow();
+  });
+
+  it.each([
+    ['not-javascript.cjs', 'this is not the plugin\n', 'exit status 1'],
+    ['silent.cjs', 'process.exitCode = 0;\n', 'exit status 0'],
+  ])('checkPluginBundle rejects %s', (name, text, reason) => {
+    const bundle = join(dir, name);
+    writeFileSync(bundle, text);
+    expect(() => checkPluginBundle(process.execPath, bundle)).toThrow(
+      `a CNI VERSION call printed no supported versions (${reason})`,
+    );
   });
 });
