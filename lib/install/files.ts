@@ -64,10 +64,10 @@ export function loaderScript(): string {
   return `'use strict';
 // Written by leasehold-install. Runs the Leasehold plugin bundle beside this file with the V8
 // code cache that the installer made, and compiles it as usual when the cache does not fit.
-const { createHash } = require('node:crypto');
+const { createHash, randomBytes } = require('node:crypto');
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { wrap } = require('node:module');
-const { join } = require('node:path');
+const { basename, dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
 const bundle = join(__dirname, '${SUPPORT_FILES.bundle}');
@@ -86,10 +86,13 @@ try {
 const script = new Script(source, { filename: bundle, cachedData });
 const target = process.env.${WRITE_CODE_CACHE_ENV};
 if (target) {
-  // The cache is taken at exit, so it contains every function this call compiled.
+  // The cache is taken at exit, so it contains every function this call compiled. Each call
+  // writes its own temporary file, because two installers may warm up at the same time.
   process.on('exit', () => {
-    writeFileSync(target + '.tmp', Buffer.concat([digest, script.createCachedData()]));
-    renameSync(target + '.tmp', target);
+    const suffix = randomBytes(6).toString('hex');
+    const temporary = join(dirname(target), '.' + basename(target) + '.' + suffix + '.tmp');
+    writeFileSync(temporary, Buffer.concat([digest, script.createCachedData()]));
+    renameSync(temporary, target);
   });
 }
 const plugin = { exports: {} };

@@ -1,13 +1,23 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wrap } from 'node:module';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkPluginBundle, makeCodeCache } from '../../lib/install/code-cache.js';
 import { SUPPORT_FILES, WRITE_CODE_CACHE_ENV, loaderScript } from '../../lib/install/files.js';
 
+const execFileAsync = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'leasehold-code-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -52,6 +62,23 @@ describe('code cache loader', () => {
     runLoader(support, { [WRITE_CODE_CACHE_ENV]: join(support, SUPPORT_FILES.codeCache) });
     writeFileSync(join(support, SUPPORT_FILES.bundle), bundleText('omega'));
     expect(runLoader(support)).toBe('omega leasehold.cjs');
+  });
+
+  it('writes the cache from concurrent calls', async () => {
+    const support = supportDir('concurrent', 'alpha');
+    const cache = join(support, SUPPORT_FILES.codeCache);
+    const loader = join(support, SUPPORT_FILES.loader);
+    const env = { PATH: process.env.PATH, [WRITE_CODE_CACHE_ENV]: cache };
+    for (let round = 0; round < 3; round++) {
+      const calls = Array.from({ length: 10 }, () =>
+        execFileAsync(process.execPath, [loader], { env }).then(
+          (result) => result.stderr,
+          (error: Error) => error.message,
+        ),
+      );
+      expect(await Promise.all(calls)).toEqual(Array(10).fill(''));
+    }
+    expect(readdirSync(support).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
   it('makeCodeCache raises and removes the cache when a call fails', () => {
