@@ -286,7 +286,13 @@ export async function replaceFile(
   }
   await mkdir(dirname(path), { recursive: true });
   const temporary = temporaryBeside(path);
-  await writeFile(temporary, bytes, { flag: 'wx', mode });
+  try {
+    await writeFile(temporary, bytes, { flag: 'wx', mode });
+  } catch (error) {
+    // A write that fails part way, such as on a full disk, leaves part of the content behind.
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
   await commit(temporary, path, mode);
   return true;
 }
