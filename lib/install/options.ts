@@ -155,6 +155,20 @@ function storeFlag(value: string | undefined, env: NodeJS.ProcessEnv): 'kubernet
   return store;
 }
 
+/** Checks the node name, which Kubernetes requires to be a DNS subdomain name (RFC 1123). */
+function nodeNameFlag(value: string | undefined): string {
+  if (!value)
+    throw new InvalidFlagError(
+      "missing --node-name: set it, or NODE_NAME from the pod's spec.nodeName",
+    );
+  if (value.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
+    throw new InvalidFlagError(
+      `invalid value "${value}" for --node-name: give the Node object's name (lowercase letters, digits, dashes and dots, at most 253)`,
+    );
+  }
+  return value;
+}
+
 /** Flags that only the Kubernetes store reads. */
 const KUBERNETES_FLAGS = [
   'namespace',
@@ -191,11 +205,7 @@ export function parseInstallFlags(
   if (store === 'file') rejectKubernetesFlags(values);
   let kubernetes: KubernetesInstall | undefined;
   if (store === 'kubernetes' && !values.help) {
-    const nodeName = values['node-name'] ?? env.NODE_NAME;
-    if (!nodeName)
-      throw new InvalidFlagError(
-        "missing --node-name: set it, or NODE_NAME from the pod's spec.nodeName",
-      );
+    const nodeName = nodeNameFlag(values['node-name'] ?? env.NODE_NAME);
     const serviceAccountDir = absolute(
       'service-account-dir',
       values['service-account-dir'] ?? INSTALL_DEFAULTS.serviceAccountDir,

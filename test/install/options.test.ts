@@ -105,6 +105,11 @@ describe('parseInstallFlags', () => {
       {},
       '--node-name applies only to the Kubernetes store: add --store kubernetes, or leave --node-name out',
     ],
+    [
+      ['--node-name', 'Node 1'],
+      POD_ENV,
+      'invalid value "Node 1" for --node-name: give the Node object\'s name (lowercase letters, digits, dashes and dots, at most 253)',
+    ],
   ])('rejects %j', (argv, env, message) => {
     expect(messageOf(() => parseInstallFlags(argv, env))).toBe(message);
   });
