@@ -110,7 +110,8 @@ function defaultApiServer(env: NodeJS.ProcessEnv): string | undefined {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;
   if (!host || !port) return undefined;
-  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `https://${bracketed}:${port}`;
 }
 
 function apiServerFlag(value: string | undefined): string {
@@ -131,6 +132,12 @@ function apiServerFlag(value: string | undefined): string {
     throw new InvalidFlagError(
       `invalid value "${value}" for --api-server: the URL must start with https://`,
     );
+  // The kubeconfig's server takes only an address; the client would drop anything else.
+  if (url.username || url.password || url.search || url.hash || url.pathname !== '/') {
+    throw new InvalidFlagError(
+      `invalid value "${value}" for --api-server: give only the scheme, host and port, such as https://10.0.0.1:6443`,
+    );
+  }
   return value;
 }
 
@@ -146,6 +153,23 @@ function intervalFlag(value: string): number {
     );
   }
   return ms;
+}
+
+/** Checks --namespace, else the namespace file of the ServiceAccount, naming the one that is wrong. */
+function podNamespaceOr(
+  flag: string | undefined,
+  fromFile: string | undefined,
+  serviceAccountDir: string,
+): string {
+  if (flag !== undefined || fromFile === undefined)
+    return namespaceFlag(flag ?? INSTALL_DEFAULTS.namespace);
+  try {
+    return namespaceFlag(fromFile);
+  } catch {
+    throw new InvalidFlagError(
+      `invalid namespace "${fromFile}" in ${serviceAccountDir}/namespace: give --namespace, or mount the ServiceAccount files of a pod`,
+    );
+  }
 }
 
 function storeFlag(value: string | undefined, env: NodeJS.ProcessEnv): 'kubernetes' | 'file' {
@@ -211,8 +235,10 @@ export function parseInstallFlags(
       values['service-account-dir'] ?? INSTALL_DEFAULTS.serviceAccountDir,
     );
     kubernetes = {
-      namespace: namespaceFlag(
-        values.namespace ?? podNamespace(serviceAccountDir) ?? INSTALL_DEFAULTS.namespace,
+      namespace: podNamespaceOr(
+        values.namespace,
+        podNamespace(serviceAccountDir),
+        serviceAccountDir,
       ),
       nodeName,
       serviceAccountDir,

@@ -42,6 +42,18 @@ describe('parseInstallFlags', () => {
     expect(parseInstallFlags([], env).kubernetes?.apiServer).toBe('https://[fd00::1]:443');
   });
 
+  it('keeps a bracketed IPv6 service host', () => {
+    const env = { ...POD_ENV, KUBERNETES_SERVICE_HOST: '[fd00::1]' };
+    expect(parseInstallFlags([], env).kubernetes?.apiServer).toBe('https://[fd00::1]:443');
+  });
+
+  it('names a bad namespace file', () => {
+    const message = messageOf(() => parseInstallFlags([], POD_ENV, () => 'Kube_Network'));
+    expect(message).toBe(
+      'invalid namespace "Kube_Network" in /var/run/secrets/kubernetes.io/serviceaccount/namespace: give --namespace, or mount the ServiceAccount files of a pod',
+    );
+  });
+
   it('reads CNI_BIN_DIR and the CIDR lists', () => {
     const options = parseInstallFlags(
       ['--service-cidrs', '10.96.0.0/12, fd00:10:96::/112', '--cluster-cidrs', '10.244.0.0/16'],
@@ -54,6 +66,11 @@ describe('parseInstallFlags', () => {
 
   it.each([
     [['--store', 'etcd'], POD_ENV, 'invalid value "etcd" for --store: give kubernetes or file'],
+    [
+      ['--api-server', 'https://user:secret@10.0.0.1:6443/api?x=1'],
+      POD_ENV,
+      'invalid value "https://user:secret@10.0.0.1:6443/api?x=1" for --api-server: give only the scheme, host and port, such as https://10.0.0.1:6443',
+    ],
     [
       [],
       { ...POD_ENV, NODE_NAME: '' },
