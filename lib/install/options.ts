@@ -132,7 +132,7 @@ function apiServerFlag(value: string | undefined): string {
     throw new InvalidFlagError(
       `invalid value "${value}" for --api-server: the URL must start with https://`,
     );
-  // The kubeconfig's server takes only an address; the client would drop anything else.
+  // Only an address, because the client drops a user, path, query or fragment without a word.
   if (url.username || url.password || url.search || url.hash || url.pathname !== '/') {
     throw new InvalidFlagError(
       `invalid value "${value}" for --api-server: give only the scheme, host and port, such as https://10.0.0.1:6443`,
