@@ -174,7 +174,13 @@ export class KubeStore implements ShardStore {
     const name = this.shardName(network, key);
     // Processes of one node queue on a host-wide lock first, so they do not race for the Lease.
     // The node name is part of the lock's name so that simulated nodes on one host stay apart.
-    this.namer ??= await lockNamer(this.options.cacheDir);
+    this.namer ??= await lockNamer(this.options.cacheDir).catch((error: unknown) => {
+      const reason = `failed to create the lock key in ${this.options.cacheDir}: ${(error as Error).message}`;
+      const fix = "check that the host configuration's stateDir is writable by the plugin";
+      throw new LeaseholdError('STORE_IO_FAILED', CniCode.IO_FAILURE, `${reason}; ${fix}`, {
+        cause: error,
+      });
+    });
     const releaseLocal = await acquireSocketLock(this.namer('kube', this.options.holder, this.options.namespace, name), wait);
     try {
       const releaseLease = await this.leases.hold(name, this.labels(network, 'lease', key), wait);
