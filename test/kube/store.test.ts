@@ -30,3 +30,12 @@ describe('KubeStore.lockShard', () => {
     await expect(locking).rejects.toThrow(/state/);
   });
 });
+
+describe('KubeStore.ping', () => {
+  it('fails on an unusable state directory', async () => {
+    const file = join(dir, 'file');
+    writeFileSync(file, '');
+    const ping = storeWithCacheDir(join(file, 'state')).ping();
+    await expect(ping).rejects.toMatchObject({ code: 'STORE_IO_FAILED', cniCode: 5 });
+  });
+});
