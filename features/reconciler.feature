@@ -45,6 +45,14 @@ Feature: Reconciler
     And the address of pod "web" on "net1" is unmarked
     And the store of "net1" is consistent and holds 1 addresses
 
+  Scenario: a static pod keeps its address, although its mirror pod has another UID
+    Given static pod "etcd-node-1" runs on node "node-1" with an address on "net1"
+    When the reconciler runs with a grace period of "0s"
+    And the reconciler runs with a grace period of "0s"
+    Then pod "etcd-node-1" holds its address on "net1"
+    And the address of pod "etcd-node-1" on "net1" is unmarked
+    And the store of "net1" is consistent and holds 1 addresses
+
   Scenario: a running pod missing from the pod list is read again and kept
     Given pod "alive" runs on node "node-1" with an address on "net1"
     When the reconciler runs without pod "alive" in its pod list

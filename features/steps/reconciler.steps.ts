@@ -33,6 +33,12 @@ async function startPod(
 ): Promise<void> {
   const scene = sceneOf(world);
   const uid = await createPod(kubeClient().client, scene.pods, pod, nodeObjectName(scene, node), 'Running', owner);
+  addPod(world, pod, uid, node, network);
+}
+
+/** Calls ADD for a pod with the UID its runtime passes in CNI_ARGS. */
+function addPod(world: PluginWorld, pod: string, uid: string, node: string, network: string): void {
+  const scene = sceneOf(world);
   scene.uids.set(pod, uid);
   world.node = node;
   world.cniArgs = `K8S_POD_NAMESPACE=${scene.pods};K8S_POD_NAME=${pod};K8S_POD_UID=${uid}`;
@@ -97,6 +103,21 @@ Given(
   'pod {string} runs on node {string} with an address on {string}',
   function (this: PluginWorld, pod: string, node: string, network: string) {
     return startPod(this, pod, node, network);
+  },
+);
+
+Given(
+  'static pod {string} runs on node {string} with an address on {string}',
+  async function (this: PluginWorld, pod: string, node: string, network: string) {
+    // The kubelet sets a static pod's UID to a hash of its manifest and passes that UID to the
+    // runtime. The mirror pod it creates in the API server has a UID of its own and carries the
+    // hash in the kubernetes.io/config.mirror annotation.
+    const scene = sceneOf(this);
+    const hash = `static-${scene.suffix}-${pod}`;
+    await createPod(kubeClient().client, scene.pods, pod, nodeObjectName(scene, node), 'Running', undefined, {
+      'kubernetes.io/config.mirror': hash,
+    });
+    addPod(this, pod, hash, node, network);
   },
 );
 

@@ -181,13 +181,25 @@ export class KubeStore implements ShardStore {
     return keys;
   }
 
+  /** Returns the namer of node-local locks, creating the lock key in the state directory once. */
+  private async localLockNamer(): Promise<(...parts: string[]) => string> {
+    this.namer ??= await lockNamer(this.options.cacheDir).catch((error: unknown) => {
+      const reason = `failed to create the lock key in ${this.options.cacheDir}: ${(error as Error).message}`;
+      const fix = "check that the host configuration's stateDir is writable by the plugin";
+      throw new LeaseholdError('STORE_IO_FAILED', CniCode.IO_FAILURE, `${reason}; ${fix}`, {
+        cause: error,
+      });
+    });
+    return this.namer;
+  }
+
   async lockShard(network: string, key: string, waitMs?: number): Promise<ShardLock> {
     const wait = waitMs ?? this.options.lockWaitMs ?? LOCK_WAIT_MS;
     const name = this.shardName(network, key);
     // Processes of one node queue on a host-wide lock first, so they do not race for the Lease.
     // The node name is part of the lock's name so that simulated nodes on one host stay apart.
-    this.namer ??= await lockNamer(this.options.cacheDir);
-    const releaseLocal = await acquireSocketLock(this.namer('kube', this.options.holder, this.options.namespace, name), wait);
+    const namer = await this.localLockNamer();
+    const releaseLocal = await acquireSocketLock(namer('kube', this.options.holder, this.options.namespace, name), wait);
     try {
       const releaseLease = await this.leases.hold(name, this.labels(network, 'lease', key), wait);
       return {
@@ -247,6 +259,8 @@ export class KubeStore implements ShardStore {
   }
 
   async ping(): Promise<void> {
+    // ADD fails without the node-local lock key, so STATUS checks that it can be created.
+    await this.localLockNamer();
     await this.client.request('GET', `${this.base}?limit=1`);
   }
 }

@@ -443,6 +443,11 @@ export class Pool {
   /**
    * Releases every allocation whose attachment is not in `valid` (keys "containerId/ifName").
    * Carries on past a failing shard and reports the failures at the end.
+   *
+   * NOTE: `valid` is the runtime's list from before the call. An ADD that the runtime starts
+   * after building the list loses its address here, and a later ADD can hand it out again. GC
+   * takes no attachment lock, and a finished ADD looks like a leak, so a runtime must not run GC
+   * while it adds attachments that the list misses.
    */
   async garbageCollect(valid: Set<string>): Promise<{ released: Allocation[]; failures: Error[] }> {
     const released: Allocation[] = [];

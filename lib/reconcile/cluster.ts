@@ -9,8 +9,11 @@ interface ListPage<T> {
   metadata?: { continue?: string };
 }
 
+/** Annotation of a mirror pod that contains the UID of its static pod. */
+const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+
 interface Pod {
-  metadata: { namespace: string; name: string; uid: string };
+  metadata: { namespace: string; name: string; uid: string; annotations?: Record<string, string> };
   spec?: { nodeName?: string };
   status?: { phase?: string };
 }
@@ -51,11 +54,14 @@ export async function forEachItem<T>(
 }
 
 function podState(pod: Pod): PodState {
-  return {
+  const state: PodState = {
     uid: pod.metadata.uid,
     phase: pod.status?.phase ?? '',
     nodeName: pod.spec?.nodeName ?? '',
   };
+  const mirrorOf = pod.metadata.annotations?.[MIRROR_ANNOTATION];
+  if (mirrorOf) state.mirrorOf = mirrorOf;
+  return state;
 }
 
 /**

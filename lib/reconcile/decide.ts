@@ -7,6 +7,11 @@ export interface PodState {
   phase: string;
   /** `spec.nodeName`; empty while the pod is not scheduled. */
   nodeName: string;
+  /**
+   * For the mirror pod of a static pod, the UID the kubelet gave the static pod and passes to the
+   * runtime: the `kubernetes.io/config.mirror` annotation. The mirror pod's own UID differs.
+   */
+  mirrorOf?: string;
 }
 
 /** The part of a StatefulSet that decides which ordinals it covers. */
@@ -75,7 +80,7 @@ export function decideOwner(
 
   const pod = world.pod;
   if (!pod) return stale('pod not found');
-  if (owner.podUid && pod.uid !== owner.podUid)
+  if (owner.podUid && pod.uid !== owner.podUid && pod.mirrorOf !== owner.podUid)
     return stale('pod replaced by one with another UID');
   // A node that stopped reporting may still run the pod: its phase cannot be trusted.
   if (world.nodeReady !== true) return live('pod on a node that is not Ready');

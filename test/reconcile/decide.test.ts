@@ -54,6 +54,18 @@ const cases: Case[] = [
     stale: true,
   },
   {
+    name: 'mirror pod of the static pod',
+    owner: owner({ podUid: 'static-hash' }),
+    world: { pod: { ...running, uid: 'u2', mirrorOf: 'static-hash' }, nodeReady: true },
+    stale: false,
+  },
+  {
+    name: 'mirror pod of another static pod',
+    owner: owner({ podUid: 'static-hash' }),
+    world: { pod: { ...running, uid: 'u2', mirrorOf: 'other-hash' }, nodeReady: true },
+    stale: true,
+  },
+  {
     name: 'pod Succeeded',
     owner: owner(),
     world: { pod: { ...running, phase: 'Succeeded' }, nodeReady: true },

@@ -32,12 +32,13 @@ export async function createPod(
   node: string,
   phase = 'Running',
   owner?: { kind: string; apiVersion: string; name: string; uid: string },
+  annotations: Record<string, string> = {},
 ): Promise<string> {
   const ownerReferences = owner ? [{ ...owner, controller: true }] : [];
   const body = {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, ownerReferences },
+    metadata: { name, ownerReferences, annotations },
     spec: { nodeName: node, containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
   };
   const created = await client.request<Meta>('POST', `/api/v1/namespaces/${namespace}/pods`, {
