@@ -27,6 +27,12 @@ const WHEREABOUTS_STORAGE_KEYS = [
   'reconciler_cron_expression',
 ];
 
+/**
+ * Default of `ipam.gcMinAgeSeconds`. A runtime builds its list of valid attachments before it
+ * calls GC, so an ADD that finishes in between is missing from the list. This age covers that gap.
+ */
+export const DEFAULT_GC_MIN_AGE_SECONDS = 60;
+
 /** A network configuration, checked and resolved. */
 export interface PluginConfig {
   cniVersion: string;
@@ -42,6 +48,8 @@ export interface PluginConfig {
   nodeLocal: boolean;
   /** StatefulSet pods keep their addresses across restarts and rescheduling. */
   stickyStatefulSets: boolean;
+  /** GC keeps allocations younger than this, which the runtime's list may not name yet. */
+  gcMinAgeMs: number;
   /** Things worth a log line that do not stop the command. */
   warnings: string[];
 }
@@ -134,6 +142,7 @@ export function loadConfig(raw: Record<string, unknown>, host: HostConfig, optio
     allowClusterOverlap: ipam.allowClusterOverlap === true,
     nodeLocal,
     stickyStatefulSets: ipam.stickyStatefulSets === true,
+    gcMinAgeMs: (ipam.gcMinAgeSeconds ?? DEFAULT_GC_MIN_AGE_SECONDS) * 1000,
     warnings: collectWarnings(ipam),
   };
 }
@@ -172,7 +181,7 @@ function uniqueProblems(problems: ConfigProblem[]): ConfigProblem[] {
 }
 
 /** Keys of the ipam section that Leasehold reads. */
-const KNOWN_KEYS = new Set(['type', ...ADDRESS_KEYS, 'network_name', 'store', 'log_file', 'log_level', 'allowClusterOverlap', 'rangesFrom', 'stickyStatefulSets']);
+const KNOWN_KEYS = new Set(['type', ...ADDRESS_KEYS, 'network_name', 'store', 'log_file', 'log_level', 'allowClusterOverlap', 'rangesFrom', 'stickyStatefulSets', 'gcMinAgeSeconds']);
 
 function collectWarnings(ipam: IpamConfig): string[] {
   const storage = WHEREABOUTS_STORAGE_KEYS.filter((key) => key in ipam).map(

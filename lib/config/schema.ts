@@ -84,6 +84,7 @@ export const ipamSchema = z.looseObject({
   allowClusterOverlap: z.optional(z.boolean()),
   rangesFrom: z.optional(z.literal('nodePodCIDRs')),
   stickyStatefulSets: z.optional(z.boolean()),
+  gcMinAgeSeconds: z.optional(count),
   log_file: z.optional(text),
   log_level: z.optional(text),
 });

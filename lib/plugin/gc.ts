@@ -14,7 +14,7 @@ export async function gc(context: CommandContext): Promise<undefined> {
     throw new InvalidConfigError([{ path: 'cni.dev/valid-attachments', message: 'missing: GC needs the list of valid attachments' }]);
   }
   const valid = new Set(list.map((entry) => `${entry.containerID}/${entry.ifname}`));
-  const { released, failures } = await context.pool.garbageCollect(valid);
+  const { released, failures } = await context.pool.garbageCollect(valid, context.config.gcMinAgeMs);
   const addresses = released.map((allocation) => formatAddress(allocation.family, allocation.address));
   context.log.info({ addresses, failures: failures.length }, 'garbage collection finished');
   // A damaged shard or refused credentials keep their own code: running GC again would not help.

@@ -441,15 +441,17 @@ export class Pool {
   }
 
   /**
-   * Releases every allocation whose attachment is not in `valid` (keys "containerId/ifName").
-   * Carries on past a failing shard and reports the failures at the end.
+   * Releases every allocation whose attachment is not in `valid` (keys "containerId/ifName") and
+   * that is at least `minAgeMs` old. Carries on past a failing shard and reports the failures at
+   * the end.
    *
-   * NOTE: `valid` is the runtime's list from before the call. An ADD that the runtime starts
-   * after building the list loses its address here, and a later ADD can hand it out again. GC
-   * takes no attachment lock, and a finished ADD looks like a leak, so a runtime must not run GC
-   * while it adds attachments that the list misses.
+   * NOTE: `valid` is the runtime's list from before the call, so it misses an ADD that finished
+   * after the list was built. Such an allocation is younger than `minAgeMs` unless the runtime
+   * waited longer than that between building the list and calling GC; then it is released, and
+   * a later ADD can hand its address out again.
    */
-  async garbageCollect(valid: Set<string>): Promise<{ released: Allocation[]; failures: Error[] }> {
+  async garbageCollect(valid: Set<string>, minAgeMs = 0): Promise<{ released: Allocation[]; failures: Error[] }> {
+    const newest = Date.now() - minAgeMs;
     const released: Allocation[] = [];
     const failures: Error[] = [];
     for (const key of await this.store.listShards(this.network)) {
@@ -460,7 +462,12 @@ export class Pool {
           // A runtime's list names only its own node's attachments, so with a shared store GC
           // frees only what this node allocated.
           const stale = Object.entries(shard.owners).filter(
-            ([, owner]) => owner.detachedAt === undefined && this.isLocal(owner) && !valid.has(`${owner.containerId}/${owner.ifName}`),
+            ([, owner]) =>
+              owner.detachedAt === undefined &&
+              this.isLocal(owner) &&
+              !valid.has(`${owner.containerId}/${owner.ifName}`) &&
+              // An unreadable time counts as old, so a damaged record cannot pin its address.
+              !(Date.parse(owner.allocatedAt) > newest),
           );
           if (stale.length === 0) return { value: [] as Allocation[] };
           const offsets = stale.map(([offset]) => Number(offset));

@@ -40,7 +40,8 @@ interface Attachment {
 }
 
 function netconf(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const ipam = { type: 'leasehold', ranges: RANGES, store: { type: 'file', dir: STORE } };
+  // GC here gets a list from the moment of the call, so it may free allocations of any age.
+  const ipam = { type: 'leasehold', ranges: RANGES, store: { type: 'file', dir: STORE }, gcMinAgeSeconds: 0 };
   return { cniVersion: '1.1.0', name: NETWORK, type: 'bridge', ipam, ...extra };
 }
 

@@ -191,6 +191,14 @@ describe('Pool.release and garbageCollect', () => {
     expect(released.map((a) => a.owner.containerId).sort()).toEqual(['a', 'c']);
     expect(text(await pool.find({ containerId: 'b', ifName: 'eth0' }, true))).toEqual(['10.0.0.3']);
   });
+
+  it('keeps allocations younger than the minimum age', async () => {
+    const { pool } = poolFor({ ranges: [[{ subnet: '10.0.0.0/24' }]] });
+    await pool.allocate({ containerId: 'a', ifName: 'eth0' }, []);
+    const { released } = await pool.garbageCollect(new Set(), 60_000);
+    expect(released).toEqual([]);
+    expect(text(await pool.find({ containerId: 'a', ifName: 'eth0' }, true))).toEqual(['10.0.0.2']);
+  });
 });
 
 describe('shared stores', () => {
