@@ -66,7 +66,9 @@ for (const file of readdirSync(dir).filter((name) => name.endsWith('.yaml')).sor
   }
   if (netconf.cniVersion === '1.1.0') {
     const valid = ['pod-a', 'pod-d'].map((pod) => ({ containerID: `cid-${pod}`, ifname: 'net1' }));
-    const gc = call('GC', netconf, undefined, { 'cni.dev/valid-attachments': valid });
+    // GC keeps allocations younger than ipam.gcMinAgeSeconds (60); these are seconds old.
+    const gcNetconf = { ...netconf, ipam: { ...netconf.ipam, gcMinAgeSeconds: 0 } };
+    const gc = call('GC', gcNetconf, undefined, { 'cni.dev/valid-attachments': valid });
     console.log(`  GC     keep pod-a and pod-d: ${gc.ok ? 'pod-c released' : gc.text}`);
     const status = call('STATUS', netconf);
     console.log(`  STATUS ${status.ok ? 'ready for ADD' : status.text}`);
