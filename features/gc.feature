@@ -35,7 +35,7 @@ Feature: Garbage collection
       { "ranges": [[{ "subnet": "10.1.0.0/24" }]], "gcMinAgeSeconds": 1 }
       """
     When the runtime calls ADD for container "c1" on "net1"
-    And 1.5 seconds pass
+    And 2 seconds pass
     And the runtime calls GC on "net1" with valid attachments ""
     Then the call succeeds
     When the runtime calls CHECK for container "c1" on "net1"

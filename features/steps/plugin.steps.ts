@@ -96,10 +96,6 @@ When('the runtime calls GC on {string} with valid attachments {string}', functio
   this.call('GC', JSON.stringify(this.netconf(network)), {});
 });
 
-When('{float} seconds pass', async function (this: PluginWorld, seconds: number) {
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-});
-
 When('the runtime calls STATUS on {string}', function (this: PluginWorld, network: string) {
   this.call('STATUS', JSON.stringify(this.netconf(network)), {});
 });
