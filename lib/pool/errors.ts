@@ -36,3 +36,11 @@ export function poolExhausted(network: string, setIndex: number, ranges: string)
     `no free address on network "${network}" in range set ${setIndex}: ${ranges} is fully allocated; release addresses (DEL or GC) or add a range to range set ${setIndex}`,
   );
 }
+
+export function shardTooLarge(network: string, address: RequestedAddress, key: string): LeaseholdError {
+  return new LeaseholdError(
+    'SHARD_TOO_LARGE',
+    CniCode.ADDRESS_NOT_IN_RANGE,
+    `requested address ${requestedText(address)} cannot be recorded on network "${network}": shard ${key} has no room for another owner record under the 1 MiB object limit; request an address in another block of 1024, or use shorter pod, namespace and node names`,
+  );
+}

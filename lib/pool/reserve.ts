@@ -3,6 +3,7 @@ import { type Interval, formatAddress } from '../ipam/address.js';
 import { type AddressRange, availableIntervals, describeRange } from '../ipam/network.js';
 import {
   type Owner,
+  type ShardData,
   type ShardPlace,
   blockFirst,
   findFree,
@@ -15,7 +16,7 @@ import {
 } from '../ipam/shard.js';
 import { candidateBlocks } from '../ipam/walk.js';
 import { LockBusyError } from '../errors.js';
-import { addressInUse, describeOwner, poolExhausted } from './errors.js';
+import { addressInUse, describeOwner, poolExhausted, shardTooLarge } from './errors.js';
 import type { Allocation, Pool } from './pool.js';
 
 /**
@@ -25,6 +26,17 @@ import type { Allocation, Pool } from './pool.js';
 function isLiveSibling(holder: Owner, owner: Owner): boolean {
   if (holder.detachedAt !== undefined || holder.podUid === undefined) return false;
   return holder.podUid === owner.podUid && holder.containerId !== owner.containerId;
+}
+
+/**
+ * Largest shard, as JSON, that a reservation writes: the Kubernetes store keeps a shard in one
+ * ConfigMap, whose data the API server limits to 1 MiB. Only long names reach it:
+ * 1024 owners of about 300 bytes each take 300 KiB.
+ */
+export const MAX_SHARD_BYTES = 900 * 1024;
+
+function fits(shard: ShardData): boolean {
+  return Buffer.byteLength(JSON.stringify(shard)) <= MAX_SHARD_BYTES;
 }
 
 /** Busy shards remembered for the second, waiting pass of reserveAny. */
@@ -107,7 +119,10 @@ export class ReservationSession {
       (shard) => {
         const free = findFree(shard, pieces);
         if (free === undefined) return undefined;
-        return { data: withReservation(shard, free, this.owner), value: free };
+        const data = withReservation(shard, free, this.owner);
+        // A shard without room for another owner record counts as full, so the walk goes on.
+        if (!fits(data)) return undefined;
+        return { data, value: free };
       },
       () => this.noteShard(key),
       lockWaitMs,
@@ -125,7 +140,9 @@ export class ReservationSession {
         if (holder && holder.containerId === this.owner.containerId && holder.ifName === this.owner.ifName) return { value: offset };
         throw addressInUse(this.pool.network, requested, holder ?? { containerId: 'unknown', ifName: 'unknown', allocatedAt: '' });
       }
-      return { data: withReservation(shard, offset, this.owner), value: offset };
+      const data = withReservation(shard, offset, this.owner);
+      if (!fits(data)) throw shardTooLarge(this.pool.network, requested, key);
+      return { data, value: offset };
     }, () => this.noteShard(key));
     return this.record(setIndex, range, place, key, offset);
   }

@@ -5,17 +5,32 @@ import { silentLog } from '../../lib/log.js';
 import { formatAddress, parseAddress } from '../../lib/ipam/address.js';
 import { newShard, shardInconsistencies, withReservation } from '../../lib/ipam/shard.js';
 import { type Allocation, Pool } from '../../lib/pool/pool.js';
+import { MAX_SHARD_BYTES } from '../../lib/pool/reserve.js';
 import { MemoryStore } from '../../lib/store/memory.js';
 
 const log = silentLog;
 
-function poolFor(ipam: Record<string, unknown>, store = new MemoryStore(), nodeName?: string): { pool: Pool; store: MemoryStore } {
-  const config = loadConfig({ cniVersion: '1.1.0', name: 'net', ipam: { type: 'leasehold', ...ipam } }, {});
-  const pool = new Pool({ store, hints: store, spec: config.spec, log, ...(nodeName ? { nodeName } : {}) });
+function poolFor(
+  ipam: Record<string, unknown>,
+  store = new MemoryStore(),
+  nodeName?: string,
+): { pool: Pool; store: MemoryStore } {
+  const config = loadConfig(
+    { cniVersion: '1.1.0', name: 'net', ipam: { type: 'leasehold', ...ipam } },
+    {},
+  );
+  const pool = new Pool({
+    store,
+    hints: store,
+    spec: config.spec,
+    log,
+    ...(nodeName ? { nodeName } : {}),
+  });
   return { pool, store };
 }
 
-const text = (allocations: Allocation[]): string[] => allocations.map((a) => formatAddress(a.family, a.address));
+const text = (allocations: Allocation[]): string[] =>
+  allocations.map((a) => formatAddress(a.family, a.address));
 
 function requested(address: string, source = 'runtimeConfig.ips[0]'): RequestedAddress {
   const parsed = parseAddress(address);
@@ -37,7 +52,9 @@ describe('Pool.allocate', () => {
   it('hands out distinct addresses to concurrent callers', async () => {
     const { pool, store } = poolFor({ ranges: [[{ subnet: '10.0.0.0/22' }]] });
     const results = await Promise.all(
-      Array.from({ length: 300 }, (_, i) => pool.allocate({ containerId: `c${i}`, ifName: 'eth0' }, [])),
+      Array.from({ length: 300 }, (_, i) =>
+        pool.allocate({ containerId: `c${i}`, ifName: 'eth0' }, []),
+      ),
     );
     const addresses = results.flatMap(text);
     expect(new Set(addresses).size).toBe(300);
@@ -49,12 +66,16 @@ describe('Pool.allocate', () => {
   it('gives exactly the range size before exhaustion', async () => {
     const { pool } = poolFor({ ranges: [[{ subnet: '10.0.0.0/28' }]] });
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => pool.allocate({ containerId: `c${i}`, ifName: 'eth0' }, [])),
+      Array.from({ length: 20 }, (_, i) =>
+        pool.allocate({ containerId: `c${i}`, ifName: 'eth0' }, []),
+      ),
     );
     const fulfilled = outcomes.filter((outcome) => outcome.status === 'fulfilled');
     const rejected = outcomes.filter((outcome) => outcome.status === 'rejected');
     expect(fulfilled).toHaveLength(13);
-    expect(rejected.map((outcome) => (outcome.reason as LeaseholdError).code)).toEqual(Array(7).fill('POOL_EXHAUSTED'));
+    expect(rejected.map((outcome) => (outcome.reason as LeaseholdError).code)).toEqual(
+      Array(7).fill('POOL_EXHAUSTED'),
+    );
   });
 
   it('moves to the next range of the set when one is full', async () => {
@@ -66,7 +87,9 @@ describe('Pool.allocate', () => {
   });
 
   it('touches one shard in a /8 and a /64', async () => {
-    const { pool, store } = poolFor({ ranges: [[{ subnet: '10.0.0.0/8' }], [{ subnet: 'fd00::/64' }]] });
+    const { pool, store } = poolFor({
+      ranges: [[{ subnet: '10.0.0.0/8' }], [{ subnet: 'fd00::/64' }]],
+    });
     const allocations = await pool.allocate({ containerId: 'a', ifName: 'eth0' }, []);
     expect(text(allocations)).toEqual(['10.0.0.2', 'fd00::2']);
     expect(store.shards.size).toBe(2);
@@ -83,7 +106,10 @@ describe('Pool.allocate', () => {
   });
 
   it('skips a fully excluded block without a read', async () => {
-    const { pool, store } = poolFor({ ranges: [[{ subnet: '10.0.0.0/16' }]], exclude: ['10.0.0.0/17'] });
+    const { pool, store } = poolFor({
+      ranges: [[{ subnet: '10.0.0.0/16' }]],
+      exclude: ['10.0.0.0/17'],
+    });
     const allocations = await pool.allocate({ containerId: 'a', ifName: 'eth0' }, []);
     expect(text(allocations)).toEqual(['10.0.128.0']);
     expect(store.shards.size).toBe(1);
@@ -104,9 +130,13 @@ describe('Pool.allocate', () => {
   });
 
   it('releases earlier sets when a later one fails', async () => {
-    const { pool, store } = poolFor({ ranges: [[{ subnet: '10.0.0.0/24' }], [{ subnet: '10.1.0.0/30' }]] });
+    const { pool, store } = poolFor({
+      ranges: [[{ subnet: '10.0.0.0/24' }], [{ subnet: '10.1.0.0/30' }]],
+    });
     await pool.allocate({ containerId: 'a', ifName: 'eth0' }, []);
-    expect(await codeOf(pool.allocate({ containerId: 'b', ifName: 'eth0' }, []))).toBe('POOL_EXHAUSTED');
+    expect(await codeOf(pool.allocate({ containerId: 'b', ifName: 'eth0' }, []))).toBe(
+      'POOL_EXHAUSTED',
+    );
     const owners = [...store.shards.values()].flatMap(({ data }) => Object.values(data.owners));
     expect(owners.map((owner) => owner.containerId)).toEqual(['a', 'a']);
   });
@@ -119,28 +149,42 @@ describe('stale local copies', () => {
       const real = await this.readShard(network, key);
       const place = { family: 4 as const, subnetFirst: 0x0a000000n, prefixLength: 30, block: 0n };
       let shard = newShard(network, place);
-      for (let offset = 0; offset < 4; offset++) shard = withReservation(shard, offset, { containerId: 'ghost', ifName: 'eth0', allocatedAt: '' });
+      for (let offset = 0; offset < 4; offset++)
+        shard = withReservation(shard, offset, {
+          containerId: 'ghost',
+          ifName: 'eth0',
+          allocatedAt: '',
+        });
       return { version: real?.version ?? '0', data: shard };
     }
   }
 
   it('confirms "full" with the store before giving up', async () => {
     const { pool } = poolFor({ ranges: [[{ subnet: '10.0.0.0/30' }]] }, new StaleStore());
-    expect(text(await pool.allocate({ containerId: 'a', ifName: 'eth0' }, []))).toEqual(['10.0.0.2']);
+    expect(text(await pool.allocate({ containerId: 'a', ifName: 'eth0' }, []))).toEqual([
+      '10.0.0.2',
+    ]);
   });
 
   it('confirms "taken" with the store before refusing a requested address', async () => {
     const { pool } = poolFor({ ranges: [[{ subnet: '10.0.0.0/30' }]] }, new StaleStore());
-    expect(text(await pool.allocate({ containerId: 'a', ifName: 'eth0' }, [requested('10.0.0.2')]))).toEqual(['10.0.0.2']);
+    expect(
+      text(await pool.allocate({ containerId: 'a', ifName: 'eth0' }, [requested('10.0.0.2')])),
+    ).toEqual(['10.0.0.2']);
   });
 });
 
 describe('requested addresses', () => {
-  const ipam = { ranges: [[{ subnet: '10.0.0.0/24', gateway: '10.0.0.1' }], [{ subnet: 'fd00::/64' }]], exclude: ['10.0.0.100/30'] };
+  const ipam = {
+    ranges: [[{ subnet: '10.0.0.0/24', gateway: '10.0.0.1' }], [{ subnet: 'fd00::/64' }]],
+    exclude: ['10.0.0.100/30'],
+  };
 
   it('hands out the requested address', async () => {
     const { pool } = poolFor(ipam);
-    const allocations = await pool.allocate({ containerId: 'a', ifName: 'eth0' }, [requested('10.0.0.50')]);
+    const allocations = await pool.allocate({ containerId: 'a', ifName: 'eth0' }, [
+      requested('10.0.0.50'),
+    ]);
     expect(text(allocations)).toEqual(['10.0.0.50', 'fd00::2']);
   });
 
@@ -151,7 +195,9 @@ describe('requested addresses', () => {
     ['10.9.0.1', 'ADDRESS_NOT_AVAILABLE', 'outside every range'],
   ])('rejects %s', async (address, code, reason) => {
     const { pool, store } = poolFor(ipam);
-    const error = await pool.allocate({ containerId: 'a', ifName: 'eth0' }, [requested(address)]).catch((e: LeaseholdError) => e);
+    const error = await pool
+      .allocate({ containerId: 'a', ifName: 'eth0' }, [requested(address)])
+      .catch((e: LeaseholdError) => e);
     expect((error as LeaseholdError).code).toBe(code);
     expect((error as LeaseholdError).message).toContain(address);
     expect((error as LeaseholdError).message).toContain(reason);
@@ -160,16 +206,70 @@ describe('requested addresses', () => {
 
   it('rejects a taken address and names its owner', async () => {
     const { pool } = poolFor(ipam);
-    await pool.allocate({ containerId: 'a', ifName: 'eth0', podNamespace: 'ns', podName: 'web-0' }, [requested('10.0.0.50')]);
-    const error = await pool.allocate({ containerId: 'b', ifName: 'eth0' }, [requested('10.0.0.50')]).catch((e: LeaseholdError) => e);
+    await pool.allocate(
+      { containerId: 'a', ifName: 'eth0', podNamespace: 'ns', podName: 'web-0' },
+      [requested('10.0.0.50')],
+    );
+    const error = await pool
+      .allocate({ containerId: 'b', ifName: 'eth0' }, [requested('10.0.0.50')])
+      .catch((e: LeaseholdError) => e);
     expect((error as LeaseholdError).code).toBe('ADDRESS_IN_USE');
     expect((error as LeaseholdError).message).toContain('pod ns/web-0');
   });
 
   it('rejects two addresses for one set', async () => {
     const { pool } = poolFor(ipam);
-    const result = pool.allocate({ containerId: 'a', ifName: 'eth0' }, [requested('10.0.0.5'), requested('10.0.0.6', 'args.cni.ips[1]')]);
+    const result = pool.allocate({ containerId: 'a', ifName: 'eth0' }, [
+      requested('10.0.0.5'),
+      requested('10.0.0.6', 'args.cni.ips[1]'),
+    ]);
     expect(await codeOf(result)).toBe('ADDRESS_NOT_AVAILABLE');
+  });
+});
+
+describe('shard size', () => {
+  /** An attachment whose owner record is about 1.4 KB. */
+  const LONG_NAMED = {
+    containerId: 'x'.repeat(1000),
+    ifName: 'eth0',
+    podName: 'q'.repeat(253),
+    podNamespace: 'n'.repeat(63),
+  };
+
+  /** Writes a first shard of 10.0.0.0/21 whose owners, with long names, fill it to the limit. */
+  async function crowdedStore(): Promise<MemoryStore> {
+    const store = new MemoryStore();
+    const place = { family: 4 as const, subnetFirst: 0x0a000000n, prefixLength: 21, block: 0n };
+    let shard = newShard('net', place);
+    for (
+      let offset = 1;
+      Buffer.byteLength(JSON.stringify(shard)) < MAX_SHARD_BYTES - 1500;
+      offset++
+    ) {
+      const owner = {
+        containerId: `${'c'.repeat(1000)}${offset}`,
+        ifName: 'eth0',
+        podName: 'p'.repeat(253),
+        podNamespace: 'n'.repeat(63),
+        allocatedAt: new Date().toISOString(),
+      };
+      shard = withReservation(shard, offset, owner);
+    }
+    await store.writeShard('net', 'v4-0a000000-21-0', shard, undefined);
+    return store;
+  }
+
+  it('moves on when a shard has no room for the owner', async () => {
+    const { pool } = poolFor({ ranges: [[{ subnet: '10.0.0.0/21' }]] }, await crowdedStore());
+    const allocations = await pool.allocate(LONG_NAMED, []);
+    expect(text(allocations)[0]?.startsWith('10.0.4.')).toBe(true);
+  });
+
+  it('rejects a requested address in a full shard', async () => {
+    const { pool } = poolFor({ ranges: [[{ subnet: '10.0.0.0/21' }]] }, await crowdedStore());
+    expect(await codeOf(pool.allocate(LONG_NAMED, [requested('10.0.3.200')]))).toBe(
+      'SHARD_TOO_LARGE',
+    );
   });
 });
 
