@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { pino } from 'pino';
 import { EXIT_USAGE } from '../cli/flags.js';
+import { commandLog, untilSignal } from '../cli/process.js';
 import { sleep } from '../cli/sleep.js';
 import { InvalidFlagError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -229,10 +229,7 @@ export async function runInstaller(argv: string[], env: NodeJS.ProcessEnv): Prom
     return 0;
   }
 
-  const log = pino(
-    { base: { component: 'installer' }, level: env.LEASEHOLD_LOG_LEVEL ?? 'info' },
-    pino.destination({ dest: 1, sync: true }),
-  ) as unknown as Log;
+  const log = commandLog('installer', env);
   try {
     await installOnce(options, true, log);
   } catch (error) {
@@ -241,15 +238,6 @@ export async function runInstaller(argv: string[], env: NodeJS.ProcessEnv): Prom
   }
   if (options.once) return 0;
 
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  try {
-    await watch(options, log, stop.signal);
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
+  await untilSignal((signal) => watch(options, log, signal));
   return 0;
 }

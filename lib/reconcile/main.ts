@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { InvalidFlagError, toLeaseholdError } from '../errors.js';
 import { KubeClient } from '../kube/client.js';
 import { EXIT_USAGE } from '../cli/flags.js';
+import { commandLog, untilSignal } from '../cli/process.js';
 import { sleep } from '../cli/sleep.js';
 import { commandConnection } from '../kube/connection.js';
 import { KubeStore } from '../kube/store.js';
@@ -57,12 +57,7 @@ export async function runReconciler(
   const client = openClient(options, env);
   if (typeof client === 'number') return client;
 
-  const level = env.LEASEHOLD_LOG_LEVEL ?? 'info';
-  const logger = pino(
-    { base: { component: 'reconciler' }, level },
-    pino.destination({ dest: 1, sync: true }),
-  );
-  const log = logger as unknown as Log;
+  const log = commandLog('reconciler', env);
   const cacheDir = mkdtempSync(join(tmpdir(), 'leasehold-reconcile-'));
   const store = new KubeStore({
     client,
@@ -70,15 +65,9 @@ export async function runReconciler(
     holder: RECONCILER_HOLDER,
     cacheDir,
   });
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
   try {
-    return await loop(options, { client, store, log, hooks }, stop.signal);
+    return await untilSignal((signal) => loop(options, { client, store, log, hooks }, signal));
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
     client.close();
     rmSync(cacheDir, { recursive: true, force: true });
   }
