@@ -1,19 +1,8 @@
 import { constants, readFileSync } from 'node:fs';
-import {
-  chmod,
-  copyFile,
-  mkdir,
-  open,
-  readFile,
-  readdir,
-  rename,
-  rm,
-  stat,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
-import { X509Certificate, randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { chmod, copyFile, mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { commitTemporary, temporaryBeside, writeAtomically } from '../store/atomic.js';
 import type { KubernetesInstall } from './options.js';
 
 /** Directory beside the plugin's entry point that contains the bundle and the Node.js runtime. */
@@ -200,11 +189,6 @@ async function sameFile(source: string, target: string): Promise<boolean> {
   }
 }
 
-/** Returns a temporary path beside `path`, on the same file system, so a rename can replace it. */
-function temporaryBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-}
-
 /**
  * Age after which a temporary file is taken as left over by a killed pass. Writing the largest
  * file, the runtime of about 100 MB, takes far less, so a younger temporary file may belong to an
@@ -232,23 +216,6 @@ export async function removeStaleTemporaries(dir: string, names: string[]): Prom
   return removed;
 }
 
-/** Flushes a temporary file and renames it over `path`; removes it when that fails. */
-async function commit(temporary: string, path: string, mode: number): Promise<void> {
-  try {
-    const handle = await open(temporary, constants.O_RDONLY);
-    try {
-      await handle.chmod(mode);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
-}
-
 /**
  * Copies `source` to `path` unless it already has the same content, and returns whether it
  * copied. Like replaceFile, a CNI call reads the old file or the new one.
@@ -265,13 +232,12 @@ export async function replaceWithCopy(
   await mkdir(dirname(path), { recursive: true });
   const temporary = temporaryBeside(path);
   await copyFile(source, temporary, constants.COPYFILE_EXCL);
-  await commit(temporary, path, mode);
+  await commitTemporary(temporary, path, mode);
   return true;
 }
 
 /**
- * Writes `content` to `path` unless the file already has it, and returns whether it wrote. The
- * content goes to a temporary file in the same directory that is renamed over the target, so a
+ * Writes `content` to `path` unless the file already has it, and returns whether it wrote. A
  * CNI call running at that moment reads the old file or the new one, never a part.
  */
 export async function replaceFile(
@@ -285,14 +251,6 @@ export async function replaceFile(
     return false;
   }
   await mkdir(dirname(path), { recursive: true });
-  const temporary = temporaryBeside(path);
-  try {
-    await writeFile(temporary, bytes, { flag: 'wx', mode });
-  } catch (error) {
-    // A write that fails part way, such as on a full disk, leaves part of the content behind.
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
-  await commit(temporary, path, mode);
+  await writeAtomically(path, bytes, { mode });
   return true;
 }

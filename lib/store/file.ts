@@ -1,10 +1,10 @@
-import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, realpath, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, realpath, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CniCode, ConflictError, HintUnreadableError, LeaseholdError, StoreUnavailableError } from '../errors.js';
 import type { NetworkDefinition } from '../ipam/network.js';
 import { type ShardData, shardProblem } from '../ipam/shard.js';
-import { attachmentSlug, networkSlug, shortHash } from './names.js';
+import { syncDirectory, writeAtomically } from './atomic.js';
+import { attachmentSlug, networkSlug } from './names.js';
 import { acquireSocketLock, lockNamer } from './socket-lock.js';
 import type { AttachmentHints, ShardLock, ShardStore, Versioned } from './types.js';
 
@@ -30,48 +30,6 @@ function ioError(action: string, path: string, error: unknown): LeaseholdError {
 
 function corrupt(path: string, error: unknown): LeaseholdError {
   return new LeaseholdError('STORE_DATA_INVALID', CniCode.STORE_DATA_INVALID, `invalid data in ${path}: ${(error as Error).message}; restore it from a backup, and do not remove it while pods hold its addresses`, { cause: error });
-}
-
-/**
- * Writes a file so that readers see the old or the new content, never a mix. The content goes to
- * a flushed temporary file that is renamed over the target. The directory is flushed too, so the
- * rename survives a power loss.
- */
-async function writeAtomically(dir: string, name: string, content: string, exclusive: boolean): Promise<boolean> {
-  const target = join(dir, name);
-  const temporary = join(dir, `.${name}.${process.pid}.${shortHash(String(Math.random()))}.tmp`);
-  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  let created = true;
-  try {
-    if (exclusive) {
-      // link() fails when the target exists, which makes this a create-if-absent.
-      await link(temporary, target).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-        created = false;
-      });
-    } else {
-      await rename(temporary, target);
-    }
-  } finally {
-    if (exclusive) await unlink(temporary).catch(() => undefined);
-  }
-  await syncDirectory(dir);
-  return created;
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {
@@ -165,7 +123,7 @@ export class FileStore implements ShardStore, AttachmentHints {
       const dir = this.shardDir(network);
       await this.ensureDir(dir);
       const content = JSON.stringify({ version: next, data } satisfies ShardFile);
-      await writeAtomically(dir, `${key}.json`, content, false).catch((error) => {
+      await writeAtomically(join(dir, `${key}.json`), content).catch((error) => {
         throw ioError('write', join(dir, `${key}.json`), error);
       });
       return String(next);
@@ -205,7 +163,7 @@ export class FileStore implements ShardStore, AttachmentHints {
     const dir = this.networkDir(network);
     await this.ensureDir(dir);
     const content = JSON.stringify({ network, ...definition });
-    const created = await writeAtomically(dir, 'definition.json', content, true).catch((error) => {
+    const created = await writeAtomically(join(dir, 'definition.json'), content, { exclusive: true }).catch((error) => {
       throw ioError('write', join(dir, 'definition.json'), error);
     });
     if (created) return definition;
@@ -245,7 +203,7 @@ export class FileStore implements ShardStore, AttachmentHints {
     const { dir, name } = this.hintPath(network, containerId, ifName);
     await this.ensureDir(dir);
     const content = JSON.stringify({ containerId, ifName, shards: keys });
-    await writeAtomically(dir, name, content, false).catch((error) => {
+    await writeAtomically(join(dir, name), content).catch((error) => {
       throw ioError('write', join(dir, name), error);
     });
   }

@@ -1,9 +1,9 @@
-import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { type Server, createServer } from 'node:net';
 import { LockBusyError, StoreUnavailableError } from '../errors.js';
+import { writeAtomically } from './atomic.js';
 
 const FIRST_RETRY_DELAY_MS = 1;
 const MAX_RETRY_DELAY_MS = 25;
@@ -51,26 +51,8 @@ async function readOrCreateKey(dir: string): Promise<Buffer> {
     throw error;
   });
   if (existing) return existing;
-  const draft = join(dir, `.lock-key.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(
-    draft,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
-    0o600,
-  );
-  try {
-    await handle.writeFile(randomBytes(32));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    // link() fails when the key exists, because another process created it first. That key is used.
-    await link(draft, path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
-  } finally {
-    await unlink(draft).catch(() => undefined);
-  }
+  // A create-if-absent: when another process created the key first, its key is the one to use.
+  await writeAtomically(path, randomBytes(32), { mode: 0o600, exclusive: true });
   return readFile(path);
 }
 

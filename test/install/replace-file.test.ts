@@ -9,14 +9,16 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
   return {
     ...actual,
-    writeFile: async (...args: Parameters<typeof actual.writeFile>) => {
-      if (String(args[0]).includes('full')) {
-        await actual.writeFile(args[0], 'part', args[2]);
+    open: async (...args: Parameters<typeof actual.open>) => {
+      const handle = await actual.open(...args);
+      if (!String(args[0]).includes('full') || typeof args[1] !== 'number') return handle;
+      handle.writeFile = async () => {
+        await handle.write('part');
         throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
           code: 'ENOSPC',
         });
-      }
-      return actual.writeFile(...args);
+      };
+      return handle;
     },
   };
 });
