@@ -141,7 +141,7 @@ function apiServerFlag(value: string | undefined): string {
   return value;
 }
 
-/** Longest delay setTimeout accepts; Node.js runs a longer one after 1 ms instead. */
+/** Maximum delay setTimeout accepts. Node.js runs a longer one after 1 ms instead. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function intervalFlag(value: string): number {

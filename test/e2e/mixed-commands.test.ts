@@ -30,12 +30,12 @@ const RANGES = [
 ];
 
 /**
- * The runtime's record of one attachment: `idle` (never added, or deleted), `held` (its last
+ * The runtime's record of one attachment: `idle` (never added, or deleted), `attached` (its last
  * ADD succeeded) or `unknown` (its last command was killed, so only a DEL or ADD settles it).
  */
 interface Attachment {
   containerId: string;
-  state: 'idle' | 'held' | 'unknown';
+  state: 'idle' | 'attached' | 'unknown';
   addresses: string[];
 }
 
@@ -74,7 +74,7 @@ function prevResult(attachment: Attachment): Record<string, unknown> {
 /** Runs the command a runtime might send next for the attachment, and updates its state. */
 async function step(attachment: Attachment, killAfterMs: number | undefined): Promise<void> {
   const roll = Math.random();
-  if (attachment.state === 'held' && roll < 0.3) {
+  if (attachment.state === 'attached' && roll < 0.3) {
     const exit = await call(
       'CHECK',
       attachment,
@@ -97,7 +97,7 @@ async function step(attachment: Attachment, killAfterMs: number | undefined): Pr
   const requested = `10.33.0.${2 + Math.floor(Math.random() * 13)}`;
   const extra =
     attachment.state === 'idle' && roll < 0.9 ? {} : { runtimeConfig: { ips: [requested] } };
-  const repeated = attachment.state === 'held';
+  const repeated = attachment.state === 'attached';
   const exit = await call('ADD', attachment, repeated ? {} : extra, killAfterMs);
   if (exit.signal !== null) {
     if (!repeated) attachment.state = 'unknown';
@@ -111,10 +111,10 @@ async function step(attachment: Attachment, killAfterMs: number | undefined): Pr
   }
   if (repeated) expect(addressesOf(exit)).toEqual(attachment.addresses);
   attachment.addresses = addressesOf(exit);
-  attachment.state = 'held';
+  attachment.state = 'attached';
 }
 
-/** Runs GC listing every attachment the runtime has not deleted, while held ones are checked. */
+/** Runs GC listing every attachment the runtime has not deleted, while attached ones are checked. */
 async function collectGarbage(attachments: Attachment[]): Promise<void> {
   const listed = attachments.filter((attachment) => attachment.state !== 'idle');
   const valid = listed.map((attachment) => ({
@@ -126,8 +126,8 @@ async function collectGarbage(attachments: Attachment[]): Promise<void> {
     netconf: netconf({ 'cni.dev/valid-attachments': valid }),
     hostConfig: HOST_CONFIG,
   });
-  const held = attachments.filter((attachment) => attachment.state === 'held');
-  const checks = held.map((attachment) =>
+  const attached = attachments.filter((attachment) => attachment.state === 'attached');
+  const checks = attached.map((attachment) =>
     call('CHECK', attachment, { prevResult: prevResult(attachment) }),
   );
   for (const exit of await Promise.all(checks)) expect(exit.stdout).toBe('');
@@ -141,13 +141,13 @@ async function expectStoreMatches(attachments: Attachment[]): Promise<void> {
   const owners = new Map(
     report.allocations.map((entry) => [entry.address, entry.owner.containerId]),
   );
-  const held = attachments.filter((attachment) => attachment.state === 'held');
-  for (const attachment of held) {
+  const attached = attachments.filter((attachment) => attachment.state === 'attached');
+  for (const attachment of attached) {
     for (const address of attachment.addresses)
       expect(owners.get(address), address).toBe(attachment.containerId);
   }
-  const heldAddresses = held.flatMap((attachment) => attachment.addresses);
-  expect(new Set(heldAddresses).size).toBe(heldAddresses.length);
+  const attachedAddresses = attached.flatMap((attachment) => attachment.addresses);
+  expect(new Set(attachedAddresses).size).toBe(attachedAddresses.length);
   const idle = new Set(attachments.filter((a) => a.state === 'idle').map((a) => a.containerId));
   expect(report.allocations.filter((entry) => idle.has(entry.owner.containerId))).toEqual([]);
 }
