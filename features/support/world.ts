@@ -38,6 +38,8 @@ export class PluginWorld extends World {
       }
     | undefined;
   node = 'node-1';
+  /** The plugin executable of each node that the installer set up; others run BINARY. */
+  installed = new Map<string, string>();
 
   /** Returns the network name as stored: Kubernetes scenarios share a cluster, so names get a suffix. */
   storedName(network: string): string {
@@ -86,7 +88,7 @@ export class PluginWorld extends World {
 
   /** Runs the built binary the way a runtime does: environment, stdin, stdout. */
   call(command: string, stdin: string, env: Record<string, string | undefined>): Invocation {
-    const result = spawnSync(BINARY, [], {
+    const result = spawnSync(this.installed.get(this.node) ?? BINARY, [], {
       input: stdin,
       encoding: 'utf8',
       timeout: 30_000,
