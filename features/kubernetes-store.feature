@@ -56,3 +56,16 @@ Feature: Kubernetes store
     And the call fails with CNI code 100
     And the shards of "net1" are consistent and hold 0 addresses
     And the shards of "tiny" are consistent and hold 5 addresses
+
+  Scenario: a shard without room for another owner record counts as full
+    Given a network "wide" with the range set "10.73.0.0/21"
+    And the first shard of "wide" is filled with owner records up to its size limit
+    When node "node-1" calls ADD for container "a1" on "wide"
+    Then container "a1" on "wide" gets an address in "10.73.4.0/22"
+    Given the runtime passes the configuration keys:
+      """
+      {"runtimeConfig": {"ips": ["10.73.3.250"]}}
+      """
+    When node "node-1" calls ADD for container "a2" on "wide"
+    Then the call fails with CNI code 102
+    And the error message contains "has no room for another owner record"

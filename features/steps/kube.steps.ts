@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Given, Then, When } from '@cucumber/cucumber';
+import { newShard, shardKey, withReservation } from '../../lib/ipam/shard.js';
+import { parsePrefix } from '../../lib/ipam/address.js';
 import { KubeStore } from '../../lib/kube/store.js';
+import { MAX_SHARD_BYTES } from '../../lib/pool/reserve.js';
 import { checkConsistency, isConsistent } from '../../lib/pool/consistency.js';
 import { FEATURE_NAMESPACE, kubeClient } from '../support/kube.js';
 import type { PluginWorld } from '../support/world.js';
@@ -56,4 +59,26 @@ Then('every shard ConfigMap of {string} is labelled with its network and shard',
     assert.match(name, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
     assert.equal(item.metadata.labels['leasehold.io/shard'], key);
   }
+});
+
+Given('the first shard of {string} is filled with owner records up to its size limit', async function (this: PluginWorld, network: string) {
+  const ranges = this.networks.get(network)?.ranges as Array<Array<{ subnet: string }>>;
+  const prefix = parsePrefix(ranges[0]?.[0]?.subnet ?? '');
+  assert.ok(prefix && prefix.family === 4);
+  const place = { family: 4 as const, subnetFirst: prefix.address, prefixLength: prefix.length, block: 0n };
+  const stored = this.storedName(network);
+  let shard = newShard(stored, place);
+  // Long records first, then short ones, until not even a short record of the plugin fits.
+  const records = [
+    { containerId: 'c'.repeat(1000), podName: 'p'.repeat(253), podNamespace: 'n'.repeat(63), room: 1500 },
+    { containerId: 'c', podName: 'p', podNamespace: 'n', room: 200 },
+  ];
+  let offset = 1;
+  for (const { room, ...names } of records) {
+    while (Buffer.byteLength(JSON.stringify(shard)) + room < MAX_SHARD_BYTES) {
+      shard = withReservation(shard, offset, { ...names, containerId: `${names.containerId}${offset}`, ifName: 'eth0', allocatedAt: new Date().toISOString() });
+      offset++;
+    }
+  }
+  await inspector(this).writeShard(stored, shardKey(place), shard, undefined);
 });
