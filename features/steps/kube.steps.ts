@@ -64,7 +64,8 @@ Then('every shard ConfigMap of {string} is labelled with its network and shard',
 Given('the first shard of {string} is filled with owner records up to its size limit', async function (this: PluginWorld, network: string) {
   const ranges = this.networks.get(network)?.ranges as Array<Array<{ subnet: string }>>;
   const prefix = parsePrefix(ranges[0]?.[0]?.subnet ?? '');
-  assert.ok(prefix && prefix.family === 4);
+  assert.ok(prefix);
+  assert.equal(prefix.family, 4);
   const place = { family: 4 as const, subnetFirst: prefix.address, prefixLength: prefix.length, block: 0n };
   const stored = this.storedName(network);
   let shard = newShard(stored, place);
