@@ -99,12 +99,11 @@ Given('node {string} is {word}', async function (this: PluginWorld, node: string
   await createNode(kubeClient().client, nodeObjectName(scene, node), state === 'Ready');
 });
 
-Given(
-  'pod {string} runs on node {string} with an address on {string}',
-  function (this: PluginWorld, pod: string, node: string, network: string) {
-    return startPod(this, pod, node, network);
-  },
-);
+function startPodStep(this: PluginWorld, pod: string, node: string, network: string): Promise<void> {
+  return startPod(this, pod, node, network);
+}
+
+Given('pod {string} runs on node {string} with an address on {string}', startPodStep);
 
 Given(
   'static pod {string} runs on node {string} with an address on {string}',
@@ -121,12 +120,7 @@ Given(
   },
 );
 
-When(
-  'pod {string} starts on node {string} with an address on {string}',
-  function (this: PluginWorld, pod: string, node: string, network: string) {
-    return startPod(this, pod, node, network);
-  },
-);
+When('pod {string} starts on node {string} with an address on {string}', startPodStep);
 
 Given(
   'StatefulSet pod {string} runs on node {string} with an address on {string}',
